@@ -1,0 +1,8 @@
+/**
+ * `@antler/scan` — parallel associative scans on the CPU: the kernels every Newton iteration ends in.
+ *
+ * @packageDocumentation
+ */
+export * from './affine/sequential.js';
+export * from './affine/validate-args.js';
+export * from './backends/sequential-backend.js';
