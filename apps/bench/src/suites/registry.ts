@@ -1,0 +1,12 @@
+/**
+ * Every benchmark suite `antler bench --suite <name>` knows. Each suite lives in its own file beside this
+ * one; add a suite by importing it and appending it to the list.
+ */
+import type { BenchSuite } from './types.js';
+
+export const suites: BenchSuite[] = [];
+
+/** Looks a suite up by name. */
+export function findSuite(name: string): BenchSuite | undefined {
+  return suites.find((s) => s.name === name);
+}
