@@ -15,6 +15,8 @@ export default defineConfig({
     alias: [{ find: /^@antler\/([a-z0-9-]+)$/, replacement: `${root}packages/$1/src/index.ts` }],
   },
   test: {
+    // The JSON report is what .ci/run counts ("N passed, N failed"); the default reporter is for people.
+    reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
     projects: projectDirs.map((dir) => ({
       extends: true,
       test: {

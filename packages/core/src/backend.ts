@@ -141,7 +141,12 @@ export interface ScanBackend {
 }
 
 /** True when `backend` can run an affine scan of `structure` (and `blockSize`) in `dtype`. */
-export function supportsAffine(backend: ScanBackend, dtype: DType, structure: Structure, blockSize = 2): boolean {
+export function supportsAffine(
+  backend: ScanBackend,
+  dtype: DType,
+  structure: Structure,
+  blockSize = 2,
+): boolean {
   const caps = backend.capabilities[dtype];
   if (!caps || !caps.affine.includes(structure)) return false;
   return structure !== 'block' || caps.blockSizes.includes(blockSize);

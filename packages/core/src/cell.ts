@@ -52,7 +52,14 @@ export interface Cell {
   readonly config?: Readonly<Record<string, string | number | boolean>>;
 
   /** Writes f(h, x) (n values) to `out[outOffset …]`. */
-  step(h: FloatArray, hOffset: number, x: FloatArray, xOffset: number, out: FloatArray, outOffset: number): void;
+  step(
+    h: FloatArray,
+    hOffset: number,
+    x: FloatArray,
+    xOffset: number,
+    out: FloatArray,
+    outOffset: number,
+  ): void;
 
   /**
    * Writes f(h, x) to `f[fOffset …]` and the dense Jacobian ∂f/∂h, row-major n×n with

@@ -53,7 +53,8 @@ export function bytesPerElement(dtype: DType): number {
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as { length?: number }).length ?? '?'})`;
+  if (ArrayBuffer.isView(value))
+    return `${value.constructor.name}(${(value as { length?: number }).length ?? '?'})`;
   if (Array.isArray(value)) return `Array(${value.length})`;
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';

@@ -60,7 +60,10 @@ export class NonFiniteError extends AntlerError {
   /** The offending value. */
   readonly value: number;
   constructor(argument: string, index: number, value: number, detail = '') {
-    super('NON_FINITE', `${argument}: non-finite value ${value} at flat index ${index}${detail ? ` (${detail})` : ''}`);
+    super(
+      'NON_FINITE',
+      `${argument}: non-finite value ${value} at flat index ${index}${detail ? ` (${detail})` : ''}`,
+    );
     this.argument = argument;
     this.index = index;
     this.value = value;

@@ -70,9 +70,11 @@ export function resolveView<A extends FloatArray>(
 }
 
 /** Largest flat index a resolved view touches, plus one (the minimum array length it needs). */
-export function viewExtent(view: ResolvedView, shape: { batch: number; length: number }, stepSize: number): number {
+export function viewExtent(
+  view: ResolvedView,
+  shape: { batch: number; length: number },
+  stepSize: number,
+): number {
   if (shape.batch === 0 || shape.length === 0 || stepSize === 0) return view.offset;
-  return (
-    view.offset + (shape.batch - 1) * view.batchStride + (shape.length - 1) * view.timeStride + stepSize
-  );
+  return view.offset + (shape.batch - 1) * view.batchStride + (shape.length - 1) * view.timeStride + stepSize;
 }

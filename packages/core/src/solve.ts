@@ -19,7 +19,15 @@ import type { DType, FloatArray } from './dtype.js';
 export type Method = 'sequential' | 'jacobi' | 'deer' | 'quasi-deer' | 'block-deer' | 'elk' | 'quasi-elk';
 
 /** Every method, in the order reports list them. */
-export const METHODS: readonly Method[] = ['sequential', 'jacobi', 'deer', 'quasi-deer', 'block-deer', 'elk', 'quasi-elk'];
+export const METHODS: readonly Method[] = [
+  'sequential',
+  'jacobi',
+  'deer',
+  'quasi-deer',
+  'block-deer',
+  'elk',
+  'quasi-elk',
+];
 
 /** The starting trajectory: zeros, h0 repeated, or a given `[B][T][n]` trajectory (warm start). */
 export type InitialGuess = 'zeros' | 'h0' | FloatArray;

@@ -41,7 +41,11 @@ export function checkLength(
 ): FloatArray {
   const expected = dims.reduce((p, d) => p * d, 1);
   if (!(array instanceof Float64Array || array instanceof Float32Array)) {
-    throw new ShapeError(argument, `a Float64Array or Float32Array of ${formatShape(dims, names)}`, describeValue(array));
+    throw new ShapeError(
+      argument,
+      `a Float64Array or Float32Array of ${formatShape(dims, names)}`,
+      describeValue(array),
+    );
   }
   if (array.length !== expected) {
     throw new ShapeError(argument, formatShape(dims, names), `length ${array.length}`);

@@ -38,7 +38,8 @@ describe('dependency graph', () => {
         for (const m of text.matchAll(/(?:from|import)\s*\(?\s*['"]@antler\/([a-z0-9-]+)/g)) {
           if (!deps.includes(m[1])) offenders.push(`${file.slice(root.length)} imports @antler/${m[1]}`);
         }
-        if (/from\s+['"]\.\.\/\.\.\//.test(text)) offenders.push(`${file.slice(root.length)} reaches outside its package`);
+        if (/from\s+['"]\.\.\/\.\.\//.test(text))
+          offenders.push(`${file.slice(root.length)} reaches outside its package`);
       }
       expect(offenders).toEqual([]);
       const manifest = JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8'));

@@ -23,9 +23,13 @@ describe('dtypes', () => {
     expect(allocate('float64', 3)).toBeInstanceOf(Float64Array);
     expect(allocate('float32', 3)).toBeInstanceOf(Float32Array);
     expect(() => allocate('float16' as never, 3)).toThrow(DTypeError);
-    expect(() => checkDType('int32', 'options.dtype')).toThrow(/options\.dtype: expected 'float64' or 'float32', got "int32"/);
+    expect(() => checkDType('int32', 'options.dtype')).toThrow(
+      /options\.dtype: expected 'float64' or 'float32', got "int32"/,
+    );
     expect(dtypeOf(new Float32Array(1))).toBe('float32');
-    expect(() => dtypeOf(new Int32Array(2), 'inputs')).toThrow(/inputs: expected Float64Array or Float32Array, got Int32Array\(2\)/);
+    expect(() => dtypeOf(new Int32Array(2), 'inputs')).toThrow(
+      /inputs: expected Float64Array or Float32Array, got Int32Array\(2\)/,
+    );
   });
 });
 
@@ -40,11 +44,15 @@ describe('shape validation', () => {
     }
     expect(err).toBeInstanceOf(ShapeError);
     expect((err as ShapeError).argument).toBe('inputs');
-    expect((err as ShapeError).message).toBe('inputs: expected shape [B=2][T=5][m=3] (30 elements), got length 29');
+    expect((err as ShapeError).message).toBe(
+      'inputs: expected shape [B=2][T=5][m=3] (30 elements), got length 29',
+    );
   });
 
   it('rejects non-typed arrays and non-integer sizes', () => {
-    expect(() => checkLength('b', [1, 2, 3], [3])).toThrow(/b: expected a Float64Array or Float32Array of shape \[3\]/);
+    expect(() => checkLength('b', [1, 2, 3], [3])).toThrow(
+      /b: expected a Float64Array or Float32Array of shape \[3\]/,
+    );
     expect(() => checkInteger(2.5, 'batch')).toThrow(/batch: expected an integer ≥ 1, got number 2.5/);
     expect(() => checkInteger(0, 'length')).toThrow(ShapeError);
     expect(checkInteger(0, 'offset', 0)).toBe(0);
@@ -55,10 +63,16 @@ describe('shape validation', () => {
     const v = checkView('a', { data }, { batch: 2, length: 4 }, 3);
     expect(v).toEqual({ data, offset: 0, batchStride: 12, timeStride: 3 });
     // A view of every other time step of a longer buffer fits.
-    expect(checkView('a', { data, timeStride: 6, batchStride: 12 }, { batch: 2, length: 2 }, 3).timeStride).toBe(6);
+    expect(
+      checkView('a', { data, timeStride: 6, batchStride: 12 }, { batch: 2, length: 2 }, 3).timeStride,
+    ).toBe(6);
     // One element short.
-    expect(() => checkView('b', { data, offset: 1 }, { batch: 2, length: 4 }, 3)).toThrow(/b: expected shape .*needs 25 elements.*got length 24/);
-    expect(() => checkView('b', { data, timeStride: -1 }, { batch: 1, length: 2 }, 3)).toThrow(/b\.timeStride/);
+    expect(() => checkView('b', { data, offset: 1 }, { batch: 2, length: 4 }, 3)).toThrow(
+      /b: expected shape .*needs 25 elements.*got length 24/,
+    );
+    expect(() => checkView('b', { data, timeStride: -1 }, { batch: 1, length: 2 }, 3)).toThrow(
+      /b\.timeStride/,
+    );
     expect(() => checkView('s0', null, { batch: 1, length: 1 }, 3)).toThrow(ShapeError);
   });
 
@@ -75,7 +89,9 @@ describe('non-finite detection', () => {
     expect(firstNonFinite(new Float64Array([1, Number.NaN, Number.POSITIVE_INFINITY]))).toBe(1);
     expect(firstNonFinite(new Float32Array([0, 0, Number.NEGATIVE_INFINITY]))).toBe(2);
     expect(() => checkFinite('x', new Float64Array([0, 1e308 * 10]))).toThrow(NonFiniteError);
-    expect(() => checkFinite('x', new Float64Array([0, Number.NaN]))).toThrow(/x: non-finite value NaN at flat index 1/);
+    expect(() => checkFinite('x', new Float64Array([0, Number.NaN]))).toThrow(
+      /x: non-finite value NaN at flat index 1/,
+    );
   });
 });
 
@@ -85,14 +101,18 @@ describe('errors and capabilities', () => {
     expect(e.code).toBe('CONVERGENCE');
     expect(e.result.iterations).toBe(3);
     expect(e.name).toBe('ConvergenceError');
-    expect(new BackendUnavailableError('webgpu', 'no adapter').message).toBe('backend webgpu is unavailable: no adapter');
+    expect(new BackendUnavailableError('webgpu', 'no adapter').message).toBe(
+      'backend webgpu is unavailable: no adapter',
+    );
   });
 
   it('reads capability flags per dtype and structure', () => {
     const b: ScanBackend = {
       name: 't',
       synchronous: true,
-      capabilities: { float32: { affine: ['diagonal', 'block'], blockSizes: [2], reverse: true, kalman: [] } },
+      capabilities: {
+        float32: { affine: ['diagonal', 'block'], blockSizes: [2], reverse: true, kalman: [] },
+      },
       affineScan: () => ({ finite: true }),
     };
     expect(supportsAffine(b, 'float32', 'diagonal')).toBe(true);

@@ -41,11 +41,18 @@ export function resolveAffineArgs(args: AffineScanArgs): ResolvedAffineArgs {
   }
   const shape = { batch, length };
   const aStep = operatorStepSize(structure, size, blockSize);
-  const aNames = structure === 'dense' ? ['B', 'T', 'n×n'] : structure === 'diagonal' ? ['B', 'T', 'n'] : ['B', 'T', 'n·k'];
+  const aNames =
+    structure === 'dense'
+      ? ['B', 'T', 'n×n']
+      : structure === 'diagonal'
+        ? ['B', 'T', 'n']
+        : ['B', 'T', 'n·k'];
   const a = checkView('a', args.a, shape, aStep, aNames);
   const b = checkView('b', args.b, shape, size, ['B', 'T', 'n']);
   const out = checkView('out', args.out, shape, size, ['B', 'T', 'n']);
-  const s0 = args.s0 ? checkView('s0', { ...args.s0, timeStride: 0 }, { batch, length: 1 }, size, ['B', '1', 'n']) : null;
+  const s0 = args.s0
+    ? checkView('s0', { ...args.s0, timeStride: 0 }, { batch, length: 1 }, size, ['B', '1', 'n'])
+    : null;
   const dtype = dtypeOf(out.data, 'out');
   for (const [name, v] of [
     ['a', a],

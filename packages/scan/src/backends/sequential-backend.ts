@@ -15,11 +15,24 @@ export function affineScanSequential(args: AffineScanArgs): ScanReport {
     const s0 = r.s0 ? r.s0.data : null;
     const s0Off = r.s0 ? r.s0.offset + k * r.s0.batchStride : 0;
     let ok: boolean;
-    if (r.structure === 'diagonal') ok = diagonalScanSequential(r.length, r.size, a, b, s0, s0Off, out, r.reverse);
+    if (r.structure === 'diagonal')
+      ok = diagonalScanSequential(r.length, r.size, a, b, s0, s0Off, out, r.reverse);
     else if (r.structure === 'dense')
       ok = denseScanSequential(r.length, r.size, a, b, s0, s0Off, out, r.reverse, r.transpose, scratch);
     else
-      ok = blockScanSequential(r.length, r.size, r.blockSize, a, b, s0, s0Off, out, r.reverse, r.transpose, scratch);
+      ok = blockScanSequential(
+        r.length,
+        r.size,
+        r.blockSize,
+        a,
+        b,
+        s0,
+        s0Off,
+        out,
+        r.reverse,
+        r.transpose,
+        scratch,
+      );
     finite &&= ok;
   }
   return { finite };
@@ -42,7 +55,12 @@ export function affineScanSequential(args: AffineScanArgs): ScanReport {
  * ```
  */
 export function createSequentialBackend(): ScanBackend {
-  const caps = { affine: ['dense', 'diagonal', 'block'] as const, blockSizes: [1, 2, 3, 4, 8], reverse: true, kalman: [] };
+  const caps = {
+    affine: ['dense', 'diagonal', 'block'] as const,
+    blockSizes: [1, 2, 3, 4, 8],
+    reverse: true,
+    kalman: [],
+  };
   return {
     name: 'cpu-sequential',
     synchronous: true,
