@@ -148,7 +148,8 @@ export function supportsAffine(
   blockSize = 2,
 ): boolean {
   const caps = backend.capabilities[dtype];
-  if (!caps || !caps.affine.includes(structure)) return false;
+  if (caps === undefined) return false;
+  if (!caps.affine.includes(structure)) return false;
   return structure !== 'block' || caps.blockSizes.includes(blockSize);
 }
 

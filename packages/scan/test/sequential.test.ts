@@ -9,7 +9,15 @@ describe('sequential backend', () => {
     const a = new Float64Array(T).fill(0.5);
     const b = new Float64Array(T).fill(1);
     const out = new Float64Array(T);
-    const rep = createSequentialBackend().affineScan({ structure: 'diagonal', batch: 1, length: T, size: 1, a: { data: a }, b: { data: b }, out: { data: out } });
+    const rep = createSequentialBackend().affineScan({
+      structure: 'diagonal',
+      batch: 1,
+      length: T,
+      size: 1,
+      a: { data: a },
+      b: { data: b },
+      out: { data: out },
+    });
     expect(rep).toEqual({ finite: true });
     for (let t = 0; t < T; t++) expect(out[t]).toBeCloseTo(2 * (1 - 0.5 ** (t + 1)), 14);
   });
