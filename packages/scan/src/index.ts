@@ -6,3 +6,6 @@
 export * from './affine/sequential.js';
 export * from './affine/validate-args.js';
 export * from './backends/sequential-backend.js';
+export * from './kalman/sequential-kalman.js';
+export * from './kalman/validate-kalman-args.js';
+export * from './linalg/cholesky.js';

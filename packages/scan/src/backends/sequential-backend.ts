@@ -2,6 +2,7 @@
 import type { AffineScanArgs, ScanBackend, ScanReport } from '@antler/core';
 import { blockScanSequential, denseScanSequential, diagonalScanSequential } from '../affine/sequential.js';
 import { resolveAffineArgs } from '../affine/validate-args.js';
+import { kalmanScanSequential } from '../kalman/sequential-kalman.js';
 
 /** Runs an affine scan with the sequential algorithm (validates arguments first). */
 export function affineScanSequential(args: AffineScanArgs): ScanReport {
@@ -59,12 +60,13 @@ export function createSequentialBackend(): ScanBackend {
     affine: ['dense', 'diagonal', 'block'] as const,
     blockSizes: [1, 2, 3, 4, 8],
     reverse: true,
-    kalman: [],
+    kalman: ['dense', 'diagonal'] as const,
   };
   return {
     name: 'cpu-sequential',
     synchronous: true,
     capabilities: { float64: caps, float32: caps },
     affineScan: affineScanSequential,
+    kalmanScan: kalmanScanSequential,
   };
 }
