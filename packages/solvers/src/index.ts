@@ -3,4 +3,6 @@
  *
  * @packageDocumentation
  */
-export {};
+export * from './gradient/adjoint.js';
+export * from './gradient/gradient-unavailable-error.js';
+export * from './gradient/types.js';
