@@ -4,7 +4,15 @@
  * independent backpropagation-through-time loop, and central finite differences. Nothing here calls the
  * library's adjoint code.
  */
-import type { Cell, FloatArray, GradientMap, Tensor, TensorMap } from '@antler/core';
+import type {
+  Cell,
+  FloatArray,
+  GradientMap,
+  SolveOptions,
+  SolveResult,
+  Tensor,
+  TensorMap,
+} from '@antler/core';
 
 /** mulberry32: a tiny seeded PRNG so that tests are reproducible. */
 export function rng(seed: number): () => number {
@@ -378,4 +386,77 @@ export function centralDifference(
   const down = loss();
   array[index] = v;
   return (up - down) / (2 * eps);
+}
+
+/**
+ * A minimal DEER / quasi-DEER written for the tests (dense or diagonal Newton, sequential linear solve),
+ * standing in for the library's solver so that the gradient and training code is tested on trajectories
+ * that come from Newton iterations rather than from the sequential loop.
+ */
+export function newtonSolveForTests(cell: Cell, inputs: FloatArray, options: SolveOptions): SolveResult {
+  const started = performance.now();
+  const n = cell.stateSize;
+  const m = cell.inputSize;
+  const B = options.batch ?? 1;
+  const T = m > 0 ? inputs.length / (B * m) : (options.length as number);
+  const quasi = options.method === 'quasi-deer';
+  const atol = options.atol ?? 1e-6;
+  const rtol = options.rtol ?? 1e-4;
+  const maxIter = options.maxIter ?? T;
+  const s = new Float64Array(B * T * n);
+  if (options.initialGuess instanceof Float64Array) s.set(options.initialGuess);
+  const f = new Float64Array(n);
+  const J = new Float64Array(n * n);
+  const zero = new Float64Array(n);
+  const next = new Float64Array(T * n);
+  const iterationsPerSequence: number[] = [];
+  const convergedPerSequence: boolean[] = [];
+  for (let b = 0; b < B; b++) {
+    let it = 0;
+    let ok = false;
+    while (it < maxIter && !ok) {
+      it++;
+      let worst = 0;
+      for (let t = 0; t < T; t++) {
+        const k = b * T + t;
+        const prevOld = t === 0 ? zero : s;
+        const po = t === 0 ? 0 : (k - 1) * n;
+        cell.denseJacobian?.(prevOld, po, inputs, k * m, f, 0, J, 0);
+        for (let i = 0; i < n; i++) {
+          let v = f[i];
+          for (let j = 0; j < n; j++) {
+            if (quasi && j !== i) continue;
+            const prevNew = t === 0 ? 0 : next[(t - 1) * n + j];
+            v += J[i * n + j] * (prevNew - prevOld[po + j]);
+          }
+          next[t * n + i] = v;
+        }
+      }
+      for (let i = 0; i < T * n; i++) {
+        const d = Math.abs(next[i] - s[b * T * n + i]);
+        worst = Math.max(worst, d - rtol * Math.abs(next[i]));
+        s[b * T * n + i] = next[i];
+      }
+      ok = worst <= atol;
+    }
+    iterationsPerSequence.push(it);
+    convergedPerSequence.push(ok);
+  }
+  return {
+    states: s,
+    dtype: 'float64',
+    method: options.method ?? 'deer',
+    batch: B,
+    length: T,
+    size: n,
+    converged: convergedPerSequence.every(Boolean),
+    convergedPerSequence,
+    iterations: Math.max(...iterationsPerSequence),
+    iterationsPerSequence,
+    residual: 0,
+    history: [],
+    events: [],
+    backend: 'test-newton',
+    seconds: (performance.now() - started) / 1000,
+  };
 }
