@@ -51,7 +51,13 @@ export function resolveAffineArgs(args: AffineScanArgs): ResolvedAffineArgs {
   const b = checkView('b', args.b, shape, size, ['B', 'T', 'n']);
   const out = checkView('out', args.out, shape, size, ['B', 'T', 'n']);
   const s0 = args.s0
-    ? checkView('s0', { ...args.s0, timeStride: 0 }, { batch, length: 1 }, size, ['B', '1', 'n'])
+    ? checkView(
+        's0',
+        { ...args.s0, timeStride: 0, batchStride: args.s0.batchStride ?? size },
+        { batch, length: 1 },
+        size,
+        ['B', '1', 'n'],
+      )
     : null;
   const dtype = dtypeOf(out.data, 'out');
   for (const [name, v] of [

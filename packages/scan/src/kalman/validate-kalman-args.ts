@@ -55,7 +55,13 @@ export function resolveKalmanArgs(args: KalmanScanArgs): ResolvedKalmanArgs {
   const y = checkView('y', args.y, shape, size, ['B', 'T', 'n']);
   const out = checkView('out', args.out, shape, size, ['B', 'T', 'n']);
   const s0 = args.s0
-    ? checkView('s0', { ...args.s0, timeStride: 0 }, { batch, length: 1 }, size, ['B', '1', 'n'])
+    ? checkView(
+        's0',
+        { ...args.s0, timeStride: 0, batchStride: args.s0.batchStride ?? size },
+        { batch, length: 1 },
+        size,
+        ['B', '1', 'n'],
+      )
     : null;
   const q = checkVariance(args.processVariance, 'processVariance');
   const r = checkVariance(args.observationVariance, 'observationVariance');

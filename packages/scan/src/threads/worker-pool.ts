@@ -1,0 +1,89 @@
+/**
+ * A pool of scan workers, reused across calls. The calling thread blocks in `Atomics.wait` while the
+ * workers run (Node allows this on the main thread), so the threaded backend stays synchronous, and
+ * takes a share of the work itself.
+ */
+import { Worker } from 'node:worker_threads';
+import { BackendUnavailableError } from '@antler/core';
+import { type AffineTask, runAffineTask } from './affine-task.js';
+import { CONTROL_DONE, CONTROL_ERROR, CONTROL_NONFINITE, scanWorkerSource } from './worker-source.js';
+import { LOCAL_AFFINE_KERNELS } from '../affine/chunked.js';
+
+/** How long a phase may take before the pool gives up on a worker (a crashed worker never reports). */
+const PHASE_TIMEOUT_MS = 10 * 60 * 1000;
+
+/** A fixed-size set of worker threads running {@link AffineTask} lists. */
+export class ScanWorkerPool {
+  /** Worker threads (the calling thread is not counted). */
+  readonly size: number;
+  private workers: Worker[] = [];
+  private readonly control = new Int32Array(new SharedArrayBuffer(16));
+  private work = new Float64Array(64);
+  /** UTF-8 text of the last worker exception. */
+  private readonly errorText = new Uint8Array(new SharedArrayBuffer(2048));
+  private disposed = false;
+
+  constructor(size: number) {
+    this.size = size;
+  }
+
+  private ensureStarted(): void {
+    if (this.disposed) throw new BackendUnavailableError('cpu-threaded', 'the backend was disposed');
+    if (this.workers.length === this.size) return;
+    const source = scanWorkerSource();
+    for (let i = this.workers.length; i < this.size; i++) {
+      const worker = new Worker(source, { eval: true });
+      // Idle workers must not keep the process alive.
+      worker.unref();
+      // Exceptions inside a task are reported through the control block; this only keeps an
+      // unexpected crash from becoming an uncaught exception of the host process.
+      worker.on('error', () => {});
+      this.workers.push(worker);
+    }
+  }
+
+  /**
+   * Runs `perThread[0]` on the calling thread and `perThread[1 + w]` on worker w, all at once, and
+   * returns when all are done. Every array a task touches must live in a SharedArrayBuffer.
+   * Returns false when a scan produced a non-finite value.
+   */
+  run(perThread: readonly AffineTask[][], workSize: number): boolean {
+    const jobs = perThread.length - 1;
+    if (jobs > this.size)
+      throw new RangeError(`at most ${this.size + 1} task lists, got ${perThread.length}`);
+    const control = this.control;
+    control.fill(0);
+    if (jobs > 0) this.ensureStarted();
+    for (let w = 0; w < jobs; w++) {
+      if (perThread[w + 1].length === 0) {
+        Atomics.add(control, CONTROL_DONE, 1);
+        continue;
+      }
+      this.workers[w].postMessage({ tasks: perThread[w + 1], control, workSize, errorText: this.errorText });
+    }
+    if (this.work.length < workSize) this.work = new Float64Array(workSize);
+    let finite = true;
+    for (const task of perThread[0]) finite = runAffineTask(LOCAL_AFFINE_KERNELS, task, this.work) && finite;
+    const deadline = Date.now() + PHASE_TIMEOUT_MS;
+    for (;;) {
+      const done = Atomics.load(control, CONTROL_DONE);
+      if (done >= jobs) break;
+      if (Date.now() > deadline) throw new Error(`scan worker did not answer within ${PHASE_TIMEOUT_MS} ms`);
+      Atomics.wait(control, CONTROL_DONE, done, 1000);
+    }
+    if (Atomics.load(control, CONTROL_ERROR) !== 0) {
+      const end = this.errorText.indexOf(0);
+      const text = new TextDecoder().decode(this.errorText.slice(0, end < 0 ? undefined : end));
+      throw new Error(`scan worker failed: ${text}`);
+    }
+    return finite && Atomics.load(control, CONTROL_NONFINITE) === 0;
+  }
+
+  /** Terminates every worker; the pool cannot be used afterwards. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const workers = this.workers;
+    this.workers = [];
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}

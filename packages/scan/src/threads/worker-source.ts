@@ -1,0 +1,46 @@
+/**
+ * The source text of a scan worker. Workers are started with `eval: true` from this string, so the
+ * threaded backend works from TypeScript sources (vitest), from the built `dist/`, and inside a single
+ * bundled file alike: there is no worker file to locate. The string is assembled from the very functions
+ * the calling thread runs (`Function.prototype.toString`), which is why those functions are
+ * self-contained. (Coverage tools that instrument source text break this; V8 coverage does not.)
+ */
+import { affineChunkAggregate } from '../affine/aggregate.js';
+import { blockScanSequential, denseScanSequential, diagonalScanSequential } from '../affine/sequential.js';
+import { runAffineTask } from './affine-task.js';
+
+/** Control block layout (Int32Array over a SharedArrayBuffer): [0] finished-task-lists counter, [1] error flag, [2] non-finite flag. */
+export const CONTROL_DONE = 0;
+export const CONTROL_ERROR = 1;
+export const CONTROL_NONFINITE = 2;
+
+/** Builds the worker's source text. */
+export function scanWorkerSource(): string {
+  return `'use strict';
+const { parentPort } = require('node:worker_threads');
+const K = {
+  diagonal: (${diagonalScanSequential.toString()}),
+  dense: (${denseScanSequential.toString()}),
+  block: (${blockScanSequential.toString()}),
+  aggregate: (${affineChunkAggregate.toString()}),
+};
+const runAffineTask = (${runAffineTask.toString()});
+let work = new Float64Array(64);
+parentPort.on('message', (msg) => {
+  const control = msg.control;
+  try {
+    if (work.length < msg.workSize) work = new Float64Array(msg.workSize);
+    let finite = true;
+    for (const task of msg.tasks) finite = runAffineTask(K, task, work) && finite;
+    if (!finite) Atomics.store(control, ${CONTROL_NONFINITE}, 1);
+  } catch (error) {
+    const bytes = new TextEncoder().encode(String((error && error.stack) || error));
+    msg.errorText.fill(0);
+    msg.errorText.set(bytes.subarray(0, msg.errorText.length));
+    Atomics.store(control, ${CONTROL_ERROR}, 1);
+  }
+  Atomics.add(control, ${CONTROL_DONE}, 1);
+  Atomics.notify(control, ${CONTROL_DONE});
+});
+`;
+}
