@@ -1,6 +1,7 @@
 import type { Cell } from '@antler/core';
 import { NonFiniteError, ShapeError } from '@antler/core';
 import fc from 'fast-check';
+import { createCpuBackend } from '@antler/scan';
 import { describe, expect, it } from 'vitest';
 import {
   differentiateTrajectory,
@@ -280,5 +281,52 @@ describe('errors', () => {
     expect(() => differentiateTrajectorySync(lin, x, s, ones, { adjointPath: 'vjp-sequential' })).toThrow(
       NonFiniteError,
     );
+  });
+});
+
+describe('the reverse scan runs on any CPU scan backend', () => {
+  it.each([
+    ['blelloch', {}],
+    ['chunked', { chunkSize: 7 }],
+    ['threaded', { threads: 2, minWorkPerThread: 1 }],
+  ] as const)('%s backend gives the BPTT gradient', async (algorithm, extra) => {
+    const backend = createCpuBackend({ algorithm, ...extra });
+    try {
+      const cell = gruCell(4, 2, 40);
+      const B = 3;
+      const T = 64;
+      const { inputs, h0, g, states } = setup(cell, B, T, 41);
+      const ref = vjpBptt(cell, inputs, states, B, T, h0, g);
+      const sync = differentiateTrajectorySync(cell, inputs, states, g, { batch: B, h0, backend });
+      const async_ = await differentiateTrajectory(cell, inputs, states, g, { batch: B, h0, backend });
+      for (const grad of [sync, async_]) {
+        expect(grad.backend).toBe(backend.name);
+        expect(grad.notes).toEqual([]);
+        for (const name of Object.keys(ref.params)) {
+          expect(relativeError(grad.params[name], ref.params[name]), name).toBeLessThan(1e-12);
+        }
+        expect(relativeError(grad.h0, ref.h0)).toBeLessThan(1e-12);
+      }
+    } finally {
+      await backend.dispose?.();
+    }
+  });
+
+  it('a backend without float64 reverse scans is replaced by cpu-sequential, and the result says so', () => {
+    const cell = elmanCell(3, 1, 42);
+    const { inputs, h0, g, states } = setup(cell, 1, 10, 43);
+    const forwardOnly = {
+      name: 'forward-only',
+      synchronous: true,
+      capabilities: {
+        float64: { affine: ['dense', 'diagonal'] as const, blockSizes: [], reverse: false, kalman: [] },
+      },
+      affineScan: () => {
+        throw new Error('must not be called');
+      },
+    };
+    const grad = differentiateTrajectorySync(cell, inputs, states, g, { h0, backend: forwardOnly });
+    expect(grad.backend).toBe('cpu-sequential');
+    expect(grad.notes[0]).toMatch(/forward-only has no float64 reverse dense scan/);
   });
 });
