@@ -2,9 +2,11 @@
  * Every benchmark suite `antler bench --suite <name>` knows. Each suite lives in its own file beside this
  * one; add a suite by importing it and appending it to the list.
  */
+import { scanSuite } from './scan.js';
 import type { BenchSuite } from './types.js';
 
 export const suites: BenchSuite[] = [];
+suites.push(scanSuite);
 
 /** Looks a suite up by name. */
 export function findSuite(name: string): BenchSuite | undefined {
