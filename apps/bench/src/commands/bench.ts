@@ -5,6 +5,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../usage-error.js';
 import { formatNumber, formatSeconds, renderTable } from '../format.js';
 import { machineInfo } from '../machine.js';
+import { writeHtmlReport } from '../report/html-report.js';
 import { findSuite, suites } from '../suites/registry.js';
 import type { BenchContext, BenchRow } from '../suites/types.js';
 
@@ -14,6 +15,8 @@ export interface BenchOptions {
   backend?: string;
   sizes?: string;
   json?: string;
+  /** Write a self-contained HTML report (charts + table) to this file. */
+  html?: string;
   quick?: boolean;
   repeats: number;
   warmup: number;
@@ -24,7 +27,7 @@ export interface BenchOptions {
 export interface BenchReport {
   readonly tool: 'antler bench';
   readonly machine: ReturnType<typeof machineInfo>;
-  readonly options: Omit<BenchOptions, 'json'>;
+  readonly options: Omit<BenchOptions, 'json' | 'html'>;
   readonly rows: readonly BenchRow[];
 }
 
@@ -83,7 +86,7 @@ export async function runBench(
     if (bar && started) bar.stop();
     rows.push(...out);
   }
-  const { json: _json, ...rest } = options;
+  const { json: _json, html: _html, ...rest } = options;
   return { tool: 'antler bench', machine: machineInfo(), options: rest, rows };
 }
 
@@ -117,6 +120,7 @@ export function registerBenchCommand(program: Command): void {
     .option('-r, --repeats <n>', 'timed repeats per measurement', positiveInt, 5)
     .option('-w, --warmup <n>', 'untimed warm-up runs per measurement', positiveInt, 1)
     .option('--json <file>', 'write the rows, machine and options as JSON')
+    .option('--html <file>', 'write a self-contained HTML report (charts, machine, data table)')
     .option('--no-progress', 'no progress bar')
     .addHelpText(
       'after',
@@ -128,6 +132,10 @@ export function registerBenchCommand(program: Command): void {
       if (opts.json) {
         writeFileSync(opts.json, `${JSON.stringify(report, null, 1)}\n`);
         console.error(`wrote ${opts.json}`);
+      }
+      if (opts.html) {
+        writeHtmlReport(opts.html, report);
+        console.error(`wrote ${opts.html}`);
       }
     });
 }
