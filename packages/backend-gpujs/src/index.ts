@@ -1,6 +1,13 @@
 /**
- * `@antler/backend-gpujs` — gpu.js backend for Antler: scans as gpu.js kernels and custom cells written as plain JavaScript functions.
+ * `@antler/backend-gpujs` — gpu.js backend for Antler: affine scans as gpu.js kernels kept on the
+ * device between passes, and custom cells written as plain JavaScript functions that gpu.js compiles.
  *
  * @packageDocumentation
  */
-export {};
+export * from './affine-args.js';
+export * from './affine-pack.js';
+export * from './gpujs-backend.js';
+export * from './gpujs-mode.js';
+export * from './scan-kernel.js';
+export * from './scan-plans.js';
+export * from './webgpu-environment.js';

@@ -1,0 +1,135 @@
+/** The gpu.js scan backend: affine scans as Hillis–Steele passes kept on the device between passes. */
+import {
+  type AffineScanArgs,
+  type DTypeCapabilities,
+  type ScanBackend,
+  type ScanReport,
+  ShapeError,
+} from '@antler/core';
+import type { GPU } from 'gpu.js';
+import { checkAffineArgs, MAX_DENSE_SIZE } from './affine-args.js';
+import { packAffine, packedStepSize, problemCount, unpackStates } from './affine-pack.js';
+import { CPU_MODES, type GpuJsMode, openGpuJsMode } from './gpujs-mode.js';
+import { MAX_PACKED_ELEMENTS } from './scan-kernel.js';
+import { type PlanExecution, ScanPlanCache } from './scan-plans.js';
+import type { WebGpuEnvironmentOptions } from './webgpu-environment.js';
+
+/** Options of {@link createGpuJsBackend}. */
+export interface GpuJsBackendOptions {
+  /** gpu.js mode; default `'webgpu'`. */
+  readonly mode?: GpuJsMode;
+  /** How `navigator.gpu` is provided in Node (`webgpu` mode). */
+  readonly webgpu?: WebGpuEnvironmentOptions;
+  /** Compiled shapes kept (LRU); default 16. */
+  readonly cacheSize?: number;
+}
+
+/** A {@link ScanBackend} on gpu.js, saying what actually executed. */
+export interface GpuJsBackend extends ScanBackend {
+  /** The mode asked for. */
+  readonly mode: GpuJsMode;
+  /** The mode whose kernels ran (gpu.js may substitute one: `gpu` → `webasm` without a GL context). */
+  readonly ranOn: string;
+  /** True when the kernels run on the CPU (`webasm`, `cpu`), whatever mode was asked for. */
+  readonly onCpu: boolean;
+  /** The WebGPU adapter (`webgpu` mode), e.g. `"mesa llvmpipe"`; null otherwise. */
+  readonly adapter: string | null;
+  /**
+   * gpu.js's executor of the last scan: `'fused-encoder'` (webgpu: every pass in one command encoder,
+   * one submit), `'fused-sync'` / `'fused-threaded'` (webasm), `'generic'` (pass by pass); null before
+   * the first scan or when the last scan needed no pass (T = 1).
+   */
+  readonly executorKind: string | null;
+  /**
+   * Why what ran is not what was asked for: the mode substitution found at creation, or gpu.js's reason
+   * for not fusing the last scan. Null when the asked-for mode ran fused.
+   */
+  readonly fallbackReason: string | null;
+  /** The gpu.js instance (for custom kernels on the same device). */
+  readonly gpu: GPU;
+  /** Releases the compiled kernels and the gpu.js instance. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Creates the gpu.js backend in `mode` after proving the mode runs here (a probe kernel). Float32 only:
+ * gpu.js has no float64. Affine scans of every structure (dense and block up to 16×16), forward and
+ * reverse, transposed, batched, strided; no Kalman scans.
+ *
+ * @throws {@link BackendUnavailableError} when the mode cannot run here (the message says why).
+ *
+ * @example
+ * ```ts
+ * import { createGpuJsBackend } from '@antler/backend-gpujs';
+ * const backend = await createGpuJsBackend({ mode: 'webgpu' });
+ * const out = new Float32Array(3);
+ * await backend.affineScan({
+ *   structure: 'diagonal', batch: 1, length: 3, size: 1,
+ *   a: { data: new Float32Array([0.5, 0.5, 0.5]) }, b: { data: new Float32Array([1, 1, 1]) },
+ *   out: { data: out },
+ * });
+ * console.log(out, backend.ranOn, backend.executorKind); // [1, 1.5, 1.75] 'webgpu' 'fused-encoder'
+ * await backend.dispose();
+ * ```
+ */
+export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Promise<GpuJsBackend> {
+  const opened = await openGpuJsMode(options.mode ?? 'webgpu', options.webgpu);
+  const plans = new ScanPlanCache(opened.gpu, options.cacheSize ?? 16);
+  const caps: DTypeCapabilities = {
+    affine: ['diagonal', 'block', 'dense'],
+    blockSizes: Array.from({ length: MAX_DENSE_SIZE }, (_, i) => i + 1),
+    reverse: true,
+    kalman: [],
+  };
+  let last: PlanExecution | null = null;
+  const backend: GpuJsBackend = {
+    name: `gpujs-${opened.ranOn}`,
+    synchronous: false,
+    capabilities: { float32: caps },
+    mode: opened.requested,
+    ranOn: opened.ranOn,
+    onCpu: CPU_MODES.includes(opened.ranOn),
+    adapter: opened.adapter,
+    gpu: opened.gpu,
+    get executorKind() {
+      return last?.executorKind ?? null;
+    },
+    get fallbackReason() {
+      const reasons = [opened.fallbackReason, last?.fallbackReason].filter((s) => s);
+      return reasons.length ? reasons.join('; ') : null;
+    },
+    async affineScan(args: AffineScanArgs): Promise<ScanReport> {
+      const r = checkAffineArgs(args);
+      const S = packedStepSize(r.k);
+      const perProblem = r.length * S;
+      if (perProblem > MAX_PACKED_ELEMENTS) {
+        throw new ShapeError(
+          'length',
+          `at most ${Math.floor(MAX_PACKED_ELEMENTS / S)} steps for a gpu.js scan with k = ${r.k} (float32 thread indices)`,
+          String(r.length),
+        );
+      }
+      const total = problemCount(r);
+      const chunk = Math.min(total, Math.floor(MAX_PACKED_ELEMENTS / perProblem));
+      let finite = true;
+      for (let first = 0; first < total; first += chunk) {
+        const count = Math.min(chunk, total - first);
+        const packed = new Float32Array(count * perProblem);
+        packAffine(r, first, count, packed);
+        let scanned: ArrayLike<number> = packed;
+        if (r.length > 1) {
+          const run = await plans.run(packed, count, r.length, r.k);
+          scanned = run.result;
+          last = run.execution;
+        }
+        finite = unpackStates(r, first, count, scanned) && finite;
+      }
+      return { finite };
+    },
+    async dispose() {
+      await plans.clear();
+      await opened.gpu.destroy();
+    },
+  };
+  return backend;
+}
