@@ -39,8 +39,79 @@ export function affineChunkAggregate(
   const bd = b.data;
   const dir = reverse ? -1 : 1;
   const t0 = reverse ? length - 1 : 0;
+  if (structure === 0 && n === 1) {
+    // One lane: compose four steps off the dependency chain, then fold them in with one multiply-add.
+    let mm = 1;
+    let cc = 0;
+    const as = dir * a.stride;
+    const bs = dir * b.stride;
+    let ai = a.offset + t0 * a.stride;
+    let bi = b.offset + t0 * b.stride;
+    let step = 0;
+    for (; step + 4 <= length; step += 4) {
+      const a1 = ad[ai + as];
+      const a2 = ad[ai + 2 * as];
+      const a3 = ad[ai + 3 * as];
+      const c4 = a3 * (a2 * (a1 * bd[bi] + bd[bi + bs]) + bd[bi + 2 * bs]) + bd[bi + 3 * bs];
+      const m4 = a3 * a2 * (a1 * ad[ai]);
+      cc = m4 * cc + c4;
+      mm *= m4;
+      ai += 4 * as;
+      bi += 4 * bs;
+    }
+    for (; step < length; step++) {
+      cc = ad[ai] * cc + bd[bi];
+      mm *= ad[ai];
+      ai += as;
+      bi += bs;
+    }
+    m[mo] = mm;
+    c[co] = cc;
+    return;
+  }
   if (structure === 0) {
-    for (let i = 0; i < n; i++) {
+    // Lanes four at a time with the running maps in registers (the chains of different lanes overlap).
+    const as = dir * a.stride;
+    const bs = dir * b.stride;
+    let g = 0;
+    for (; g + 4 <= n; g += 4) {
+      let c0 = 0;
+      let c1 = 0;
+      let c2 = 0;
+      let c3 = 0;
+      let m0 = 1;
+      let m1 = 1;
+      let m2 = 1;
+      let m3 = 1;
+      let ai = a.offset + t0 * a.stride + g;
+      let bi = b.offset + t0 * b.stride + g;
+      for (let step = 0; step < length; step++) {
+        const a0 = ad[ai];
+        const a1 = ad[ai + 1];
+        const a2 = ad[ai + 2];
+        const a3 = ad[ai + 3];
+        c0 = a0 * c0 + bd[bi];
+        c1 = a1 * c1 + bd[bi + 1];
+        c2 = a2 * c2 + bd[bi + 2];
+        c3 = a3 * c3 + bd[bi + 3];
+        m0 *= a0;
+        m1 *= a1;
+        m2 *= a2;
+        m3 *= a3;
+        ai += as;
+        bi += bs;
+      }
+      m[mo + g] = m0;
+      m[mo + g + 1] = m1;
+      m[mo + g + 2] = m2;
+      m[mo + g + 3] = m3;
+      c[co + g] = c0;
+      c[co + g + 1] = c1;
+      c[co + g + 2] = c2;
+      c[co + g + 3] = c3;
+    }
+    if (g === n) return;
+    for (let i = g; i < n; i++) {
       m[mo + i] = 1;
       c[co + i] = 0;
     }
@@ -48,7 +119,7 @@ export function affineChunkAggregate(
     for (let step = 0; step < length; step++, t += dir) {
       const ai = a.offset + t * a.stride;
       const bi = b.offset + t * b.stride;
-      for (let i = 0; i < n; i++) {
+      for (let i = g; i < n; i++) {
         const ak = ad[ai + i];
         c[co + i] = ak * c[co + i] + bd[bi + i];
         m[mo + i] *= ak;

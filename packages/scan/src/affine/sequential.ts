@@ -15,6 +15,11 @@ export interface StridedOperand {
 /**
  * s_t = a_t ⊙ s_{t−1} + b_t (or, reversed, s_t = a_t ⊙ s_{t+1} + b_t) for one sequence of `length`
  * steps of `size` elements. `s0` is `null` for a zero start. Returns false when an output is not finite.
+ *
+ * Only the last state of each lane is checked: in an affine recurrence a NaN or ±Infinity reaches every
+ * later state of its lane (a·NaN = NaN, a·∞ = ±∞ or NaN), so a finite last state means all are finite.
+ * For one lane (n = 1) the loop composes four steps ahead so that the dependency chain through the
+ * state is one multiply-add per four steps instead of one per step.
  */
 export function diagonalScanSequential(
   length: number,
@@ -30,30 +35,123 @@ export function diagonalScanSequential(
   const bd = b.data;
   const od = out.data;
   const dir = reverse ? -1 : 1;
-  let t = reverse ? length - 1 : 0;
-  let check = 0;
+  const t0 = reverse ? length - 1 : 0;
+  const as = dir * a.stride;
+  const bs = dir * b.stride;
+  const os = dir * out.stride;
+  let ai = a.offset + t0 * a.stride;
+  let bi = b.offset + t0 * b.stride;
+  let oi = out.offset + t0 * out.stride;
+  if (size === 1) {
+    let s = s0 === null ? 0 : s0[s0Offset];
+    let step = 0;
+    for (; step + 4 <= length; step += 4) {
+      const a0 = ad[ai];
+      const a1 = ad[ai + as];
+      const a2 = ad[ai + 2 * as];
+      const a3 = ad[ai + 3 * as];
+      const b0 = bd[bi];
+      // Off the critical path: the maps from s_{t−1} to s_{t+1}, s_{t+2}, s_{t+3}.
+      const c1 = a1 * b0 + bd[bi + bs];
+      const m1 = a1 * a0;
+      const c2 = a2 * c1 + bd[bi + 2 * bs];
+      const m2 = a2 * m1;
+      const c3 = a3 * c2 + bd[bi + 3 * bs];
+      const m3 = a3 * m2;
+      od[oi] = a0 * s + b0;
+      od[oi + os] = m1 * s + c1;
+      od[oi + 2 * os] = m2 * s + c2;
+      s = m3 * s + c3;
+      od[oi + 3 * os] = s;
+      // Carry the stored value so float32 storage rounds the state exactly as the other algorithms do.
+      s = od[oi + 3 * os];
+      ai += 4 * as;
+      bi += 4 * bs;
+      oi += 4 * os;
+    }
+    for (; step < length; step++) {
+      s = ad[ai] * s + bd[bi];
+      od[oi] = s;
+      s = od[oi];
+      ai += as;
+      bi += bs;
+      oi += os;
+    }
+    return s - s === 0;
+  }
   // First step reads the start state (or zero).
-  let ai = a.offset + t * a.stride;
-  let bi = b.offset + t * b.stride;
-  let oi = out.offset + t * out.stride;
   for (let i = 0; i < size; i++) {
     const prev = s0 === null ? 0 : s0[s0Offset + i];
-    const v = ad[ai + i] * prev + bd[bi + i];
-    od[oi + i] = v;
-    check += v - v;
+    od[oi + i] = ad[ai + i] * prev + bd[bi + i];
   }
-  for (let step = 1; step < length; step++) {
-    const pi = oi;
-    t += dir;
-    ai = a.offset + t * a.stride;
-    bi = b.offset + t * b.stride;
-    oi = out.offset + t * out.stride;
-    for (let i = 0; i < size; i++) {
-      const v = ad[ai + i] * od[pi + i] + bd[bi + i];
-      od[oi + i] = v;
-      check += v - v;
+  const contiguous = a.stride === size && b.stride === size && out.stride === size;
+  if (contiguous && size >= 4) {
+    // One flat loop over steps × lanes, four lanes per iteration (independent when n ≥ 4): the state of
+    // element j is od[j − n] in scan order.
+    const d = dir;
+    const len = (length - 1) * size;
+    let j = 0;
+    const aj = ai + d * size;
+    const bj = bi + d * size;
+    const oj = oi + d * size;
+    const back = -d * size;
+    if (d === 1) {
+      for (; j + 4 <= len; j += 4) {
+        const o = oj + j;
+        const p0 = od[o + back];
+        const p1 = od[o + back + 1];
+        const p2 = od[o + back + 2];
+        const p3 = od[o + back + 3];
+        od[o] = ad[aj + j] * p0 + bd[bj + j];
+        od[o + 1] = ad[aj + j + 1] * p1 + bd[bj + j + 1];
+        od[o + 2] = ad[aj + j + 2] * p2 + bd[bj + j + 2];
+        od[o + 3] = ad[aj + j + 3] * p3 + bd[bj + j + 3];
+      }
+      for (; j < len; j++) od[oj + j] = ad[aj + j] * od[oj + j + back] + bd[bj + j];
+      oi += (length - 1) * os;
+    } else {
+      // Reverse: steps run backwards, lanes forwards within a step.
+      for (let step = 1; step < length; step++) {
+        const pi = oi;
+        ai += as;
+        bi += bs;
+        oi += os;
+        let i = 0;
+        for (; i + 4 <= size; i += 4) {
+          const p0 = od[pi + i];
+          const p1 = od[pi + i + 1];
+          const p2 = od[pi + i + 2];
+          const p3 = od[pi + i + 3];
+          od[oi + i] = ad[ai + i] * p0 + bd[bi + i];
+          od[oi + i + 1] = ad[ai + i + 1] * p1 + bd[bi + i + 1];
+          od[oi + i + 2] = ad[ai + i + 2] * p2 + bd[bi + i + 2];
+          od[oi + i + 3] = ad[ai + i + 3] * p3 + bd[bi + i + 3];
+        }
+        for (; i < size; i++) od[oi + i] = ad[ai + i] * od[pi + i] + bd[bi + i];
+      }
+    }
+  } else {
+    for (let step = 1; step < length; step++) {
+      const pi = oi;
+      ai += as;
+      bi += bs;
+      oi += os;
+      let i = 0;
+      for (; i + 4 <= size; i += 4) {
+        const p0 = od[pi + i];
+        const p1 = od[pi + i + 1];
+        const p2 = od[pi + i + 2];
+        const p3 = od[pi + i + 3];
+        od[oi + i] = ad[ai + i] * p0 + bd[bi + i];
+        od[oi + i + 1] = ad[ai + i + 1] * p1 + bd[bi + i + 1];
+        od[oi + i + 2] = ad[ai + i + 2] * p2 + bd[bi + i + 2];
+        od[oi + i + 3] = ad[ai + i + 3] * p3 + bd[bi + i + 3];
+      }
+      for (; i < size; i++) od[oi + i] = ad[ai + i] * od[pi + i] + bd[bi + i];
     }
   }
+  let check = 0;
+  for (let i = 0; i < size; i++) check += od[oi + i] - od[oi + i];
   return check === 0;
 }
 
@@ -94,12 +192,13 @@ export function denseScanSequential(
       const row = ai + i * rs;
       for (let j = 0; j < n; j++) acc += ad[row + j * cs] * prev[j];
       od[oi + i] = acc;
-      check += acc - acc;
     }
     // Carry the full-precision value (not the stored, possibly float32-rounded one)? No: the stored
     // value is the state the next step sees in every other algorithm too, so read it back.
     for (let i = 0; i < n; i++) prev[i] = od[oi + i];
   }
+  // Non-finite values propagate to every later state (see diagonalScanSequential).
+  for (let i = 0; i < n; i++) check += prev[i] - prev[i];
   return check === 0;
 }
 
@@ -141,10 +240,10 @@ export function blockScanSequential(
         let acc = bd[bi + p + r];
         for (let c = 0; c < k; c++) acc += ad[blk + r * rs + c * cs] * prev[p + c];
         od[oi + p + r] = acc;
-        check += acc - acc;
       }
     }
     for (let i = 0; i < size; i++) prev[i] = od[oi + i];
   }
+  for (let i = 0; i < size; i++) check += prev[i] - prev[i];
   return check === 0;
 }
