@@ -116,7 +116,8 @@ describe('guide examples', () => {
   it('every block typechecks', () => {
     const dir = join(scratch, 'typecheck');
     mkdirSync(dir, { recursive: true });
-    allBlocks.forEach((b, k) => writeFileSync(join(dir, `block-${k}.ts`), `${b.code}\nexport {};\n`));
+    for (const [k, b] of allBlocks.entries())
+      writeFileSync(join(dir, `block-${k}.ts`), `${b.code}\nexport {};\n`);
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
