@@ -11,3 +11,5 @@ export * from './gpujs-mode.js';
 export * from './scan-kernel.js';
 export * from './scan-plans.js';
 export * from './webgpu-environment.js';
+export * from './cell-source.js';
+export * from './gpu-cell.js';

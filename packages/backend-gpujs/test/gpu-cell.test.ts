@@ -1,0 +1,145 @@
+/** gpuCell: the CPU Cell and the gpu.js kernels made from one source agree with an independent formula. */
+import { describe, expect, it } from 'vitest';
+import { createGpuJsBackend, GpuCellSourceError, gpuCell } from '../src/index.js';
+import { probes } from './modes.js';
+
+const A = 0.7;
+const C = -0.4;
+/** f_i = tanh(A h_i + C h_{(i+1) mod n} + x_i + bias): a coupled cell with a loop-free body. */
+function coupledCell(n: number) {
+  return gpuCell({
+    kind: 'test-coupled',
+    stateSize: n,
+    inputSize: n,
+    constants: { a: A, c: C, bias: 0.1, n },
+    step(h, x, i) {
+      const j = (i + 1) % this.constants.n;
+      return Math.tanh(this.constants.a * h[i] + this.constants.c * h[j] + x[i] + this.constants.bias);
+    },
+    diagonal(h, x, i) {
+      const j = (i + 1) % this.constants.n;
+      const y = Math.tanh(this.constants.a * h[i] + this.constants.c * h[j] + x[i] + this.constants.bias);
+      return this.constants.a * (1 - y * y);
+    },
+  });
+}
+/** The same cell written independently, in float64. */
+function reference(h: ArrayLike<number>, x: ArrayLike<number>, n: number, i: number) {
+  const y = Math.tanh(A * h[i] + C * h[(i + 1) % n] + x[i] + 0.1);
+  return { f: y, d: A * (1 - y * y) };
+}
+
+function random(seed: number, len: number, scale = 1): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(len);
+  for (let k = 0; k < len; k++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[k] = ((s / 2 ** 32) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+describe('gpuCell as a core Cell (CPU)', () => {
+  it('step and diagonalJacobian equal the independent float64 formula at offsets', () => {
+    const n = 5;
+    const cell = coupledCell(n);
+    const h = Float64Array.from(random(1, 3 + n, 2));
+    const x = Float64Array.from(random(2, 4 + n, 2));
+    const out = new Float64Array(n + 2);
+    cell.step(h, 3, x, 4, out, 2);
+    const f = new Float64Array(n);
+    const d = new Float64Array(n + 1);
+    cell.diagonalJacobian?.(h, 3, x, 4, f, 0, d, 1);
+    for (let i = 0; i < n; i++) {
+      const r = reference(h.subarray(3), x.subarray(4), n, i);
+      expect(out[2 + i]).toBeCloseTo(r.f, 14);
+      expect(f[i]).toBeCloseTo(r.f, 14);
+      expect(d[1 + i]).toBeCloseTo(r.d, 14);
+    }
+  });
+
+  it('diagonal equals a central finite difference of step', () => {
+    const n = 4;
+    const cell = coupledCell(n);
+    const h = Float64Array.from(random(3, n, 1.5));
+    const x = Float64Array.from(random(4, n, 1.5));
+    const f = new Float64Array(n);
+    const d = new Float64Array(n);
+    cell.diagonalJacobian?.(h, 0, x, 0, f, 0, d, 0);
+    const eps = 1e-6;
+    for (let i = 0; i < n; i++) {
+      const hp = Float64Array.from(h);
+      const hm = Float64Array.from(h);
+      hp[i] += eps;
+      hm[i] -= eps;
+      const fp = new Float64Array(n);
+      const fm = new Float64Array(n);
+      cell.step(hp, 0, x, 0, fp, 0);
+      cell.step(hm, 0, x, 0, fm, 0);
+      expect(d[i]).toBeCloseTo((fp[i] - fm[i]) / (2 * eps), 8);
+    }
+  });
+
+  it('accepts arrow functions and expression bodies; no diagonal means no diagonalJacobian', () => {
+    const cell = gpuCell({ stateSize: 2, inputSize: 0, step: (h, _x, i) => 0.5 * h[i] + 1 });
+    const out = new Float64Array(2);
+    cell.step(Float64Array.of(2, 4), 0, new Float64Array(0), 0, out, 0);
+    expect(Array.from(out)).toEqual([2, 3]);
+    expect(cell.diagonalJacobian).toBeUndefined();
+  });
+
+  it('refuses sources it cannot compile, naming the function', () => {
+    const bad = (step: unknown) => () => gpuCell({ stateSize: 2, inputSize: 1, step: step as never });
+    expect(bad((h: ArrayLike<number>) => h[0])).toThrow(GpuCellSourceError);
+    expect(bad((h: ArrayLike<number>) => h[0])).toThrow(/^step: expected exactly three/);
+    expect(bad((h: ArrayLike<number>, _x: unknown, _i: number) => h.length)).toThrow(
+      /'h' may only be read by indexing/,
+    );
+    expect(
+      bad(function (this: { thread: { x: number } }, h: ArrayLike<number>, _x: unknown, _i: number) {
+        return h[this.thread.x];
+      }),
+    ).toThrow(/this\.thread/);
+    expect(bad(42)).toThrow(/expected a function/);
+    expect(() => gpuCell({ stateSize: 0, inputSize: 1, step: (h, _x, i) => h[i] })).toThrow(/stateSize/);
+  });
+});
+
+for (const probe of probes) {
+  describe(`gpuCell evaluated by gpu.js ${probe.mode}`, () => {
+    it.runIf(probe.ran)('f and diagonal for every (b, t) equal the CPU evaluation (float32)', async () => {
+      const backend = await createGpuJsBackend({ mode: probe.mode });
+      try {
+        const n = 3;
+        const B = 2;
+        const T = 37;
+        const cell = coupledCell(n);
+        const states = random(5, B * T * n, 1.5);
+        const inputs = random(6, B * T * n, 1.5);
+        const h0 = random(7, B * n, 1);
+        const r = await cell.evaluate(backend.gpu, { batch: B, length: T, states, inputs, h0 });
+        expect(r.ranOn).toBe(probe.ranOn);
+        let err = 0;
+        for (let b = 0; b < B; b++)
+          for (let t = 0; t < T; t++) {
+            const prev =
+              t === 0 ? h0.subarray(b * n, b * n + n) : states.subarray((b * T + t - 1) * n, (b * T + t) * n);
+            const x = inputs.subarray((b * T + t) * n, (b * T + t + 1) * n);
+            for (let i = 0; i < n; i++) {
+              const ref = reference(prev, x, n, i);
+              const o = (b * T + t) * n + i;
+              err = Math.max(
+                err,
+                Math.abs(r.f[o] - ref.f),
+                Math.abs((r.diagonal?.[o] ?? Number.NaN) - ref.d),
+              );
+            }
+          }
+        expect(err).toBeLessThan(1e-5);
+      } finally {
+        await backend.dispose();
+      }
+    });
+    if (!probe.ran) it.skip(`unavailable here: ${probe.reason}`, () => {});
+  });
+}
