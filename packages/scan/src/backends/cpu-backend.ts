@@ -8,6 +8,7 @@ import {
 } from '@antler/core';
 import { affineScanBlelloch } from '../affine/blelloch.js';
 import { affineScanChunked } from '../affine/chunked.js';
+import { kalmanScanParallel } from '../kalman/parallel-kalman.js';
 import { kalmanScanSequential } from '../kalman/sequential-kalman.js';
 import { createSequentialBackend } from './sequential-backend.js';
 import { createThreadedBackend } from './threaded-backend.js';
@@ -34,8 +35,9 @@ const CAPS = {
 
 /**
  * Creates a CPU scan backend running `algorithm`. Every algorithm supports every structure (any block
- * size), forward and reverse scans, transposes, float64 and float32, and the Kalman scans (which run
- * the sequential filter/smoother, the fastest choice per sequence on the CPU).
+ * size), forward and reverse scans, transposes, float64 and float32, and the Kalman scans: `'blelloch'`
+ * runs the parallel (associative-scan) Kalman filter and smoother, the others the sequential
+ * filter/smoother, the fastest choice per sequence on the CPU.
  *
  * @example
  * ```ts
@@ -62,7 +64,7 @@ export function createCpuBackend(options: CpuBackendOptions = {}): ScanBackend {
         synchronous: true,
         capabilities: { float64: CAPS, float32: CAPS },
         affineScan: affineScanBlelloch,
-        kalmanScan: kalmanScanSequential,
+        kalmanScan: kalmanScanParallel,
       };
     case 'chunked': {
       const chunkSize =
