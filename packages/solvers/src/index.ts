@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export * from './gradient/adjoint.js';
+export * from './gradient/adjoint-workspace.js';
 export * from './gradient/gradient-unavailable-error.js';
 export * from './gradient/types.js';
 export * from './gradient/differentiate-solution.js';

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { createCpuBackend } from '@antler/scan';
 import { describe, expect, it } from 'vitest';
 import {
+  AdjointWorkspace,
   differentiateTrajectory,
   differentiateTrajectorySync,
   GradientUnavailableError,
@@ -328,5 +329,24 @@ describe('the reverse scan runs on any CPU scan backend', () => {
     const grad = differentiateTrajectorySync(cell, inputs, states, g, { h0, backend: forwardOnly });
     expect(grad.backend).toBe('cpu-sequential');
     expect(grad.notes[0]).toMatch(/forward-only has no float64 reverse dense scan/);
+  });
+});
+
+describe('AdjointWorkspace', () => {
+  it('reused across calls of different sizes gives the same gradients as fresh buffers', () => {
+    const workspace = new AdjointWorkspace();
+    for (const [B, T, seed] of [
+      [2, 30, 50],
+      [1, 7, 51],
+      [3, 20, 52],
+    ] as const) {
+      const cell = gruCell(3, 2, seed);
+      const { inputs, h0, g, states } = setup(cell, B, T, seed);
+      const fresh = differentiateTrajectorySync(cell, inputs, states, g, { batch: B, h0 });
+      const reused = differentiateTrajectorySync(cell, inputs, states, g, { batch: B, h0, workspace });
+      expect(reused.params.weight_hh_l0).toEqual(fresh.params.weight_hh_l0);
+      expect(reused.adjointStates).toEqual(fresh.adjointStates);
+    }
+    expect(workspace.bytes).toBe(2 * 30 * 9 * 8);
   });
 });

@@ -27,6 +27,7 @@ import {
   zerosLike,
 } from '@antler/core';
 import { createSequentialBackend } from '@antler/scan';
+import type { AdjointWorkspace } from './adjoint-workspace.js';
 import { GradientUnavailableError } from './gradient-unavailable-error.js';
 import type { AdjointMode, AdjointOptions, AdjointPath, GradientResult } from './types.js';
 
@@ -183,14 +184,17 @@ function prepareScan(
   p: AdjointProblem,
   out: Float64Array,
   backendOption: ScanBackend | undefined,
+  workspace: AdjointWorkspace | undefined,
 ): PreparedScan {
   const { cell, batch: B, length: T, size: n, inputSize: m, inputs, states } = p;
   const dense = p.path === 'dense-reverse-scan';
   const stepSize = dense ? n * n : n;
-  const a = new Float64Array(B * T * stepSize);
+  const a = workspace ? workspace.jacobians(B * T * stepSize) : new Float64Array(B * T * stepSize);
   const f = new Float64Array(n);
   const scratchDense = !dense && !cell.diagonalJacobian ? new Float64Array(n * n) : null;
   for (let b = 0; b < B; b++) {
+    // λ_T has no successor: the last operator of each sequence is zero (the buffer may be reused).
+    a.fill(0, (b * T + T - 1) * stepSize, (b * T + T) * stepSize);
     for (let t = 0; t + 1 < T; t++) {
       const hOff = (b * T + t) * n;
       const xOff = (b * T + t + 1) * m;
@@ -384,7 +388,7 @@ export function differentiateTrajectorySync(
   const p = checkProblem(cell, inputs, states, cotangent, options, converged);
   const lambda = new Float64Array(p.batch * p.length * p.size);
   if (p.path === 'vjp-sequential') return finish(p, lambda, null, 'none', []);
-  const prepared = prepareScan(p, lambda, options.backend);
+  const prepared = prepareScan(p, lambda, options.backend, options.workspace);
   let backend = prepared.backend;
   if (!backend.synchronous) {
     prepared.notes.push(
@@ -417,7 +421,7 @@ export async function differentiateTrajectory(
   const p = checkProblem(cell, inputs, states, cotangent, options, converged);
   const lambda = new Float64Array(p.batch * p.length * p.size);
   if (p.path === 'vjp-sequential') return finish(p, lambda, null, 'none', []);
-  const prepared = prepareScan(p, lambda, options.backend);
+  const prepared = prepareScan(p, lambda, options.backend, options.workspace);
   const report = await prepared.backend.affineScan(prepared.args);
   return finish(p, lambda, report, prepared.backend.name, prepared.notes);
 }

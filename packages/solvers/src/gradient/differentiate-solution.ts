@@ -31,7 +31,8 @@ export type LossFunction = (
 export type CotangentOrLoss = FloatArray | LossFunction;
 
 /** Options of the gradient step that follows a solve. */
-export interface GradientOptions extends Pick<AdjointOptions, 'adjoint' | 'adjointPath' | 'inputGradients'> {
+export interface GradientOptions
+  extends Pick<AdjointOptions, 'adjoint' | 'adjointPath' | 'inputGradients' | 'workspace'> {
   /**
    * What to do when the forward solve did not converge: `throw` (default) a ConvergenceError carrying the
    * solve result, or `report`: compute the gradient at that trajectory and return it with `converged: false`.
@@ -90,6 +91,7 @@ function adjointOptions(
     adjoint: options.adjoint,
     adjointPath: options.adjointPath,
     inputGradients: options.inputGradients,
+    workspace: options.workspace,
     batch: solution.batch,
     length: solution.length,
     h0: solveOptions.h0,

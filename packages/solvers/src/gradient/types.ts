@@ -3,6 +3,7 @@
  * fixed point): the adjoint λ_t = g_t + J_{t+1}ᵀ λ_{t+1}, then per-step VJPs for ∂L/∂θ, ∂L/∂x_t, ∂L/∂h0.
  */
 import type { FloatArray, GradientMap, ScanBackend } from '@antler/core';
+import type { AdjointWorkspace } from './adjoint-workspace.js';
 
 /**
  * Which adjoint is computed.
@@ -42,6 +43,8 @@ export interface AdjointOptions {
   readonly h0?: FloatArray;
   /** Scan backend for the reverse scan; default the sequential CPU backend. Must support float64 reverse scans. */
   readonly backend?: ScanBackend;
+  /** Scratch memory reused between calls (see {@link AdjointWorkspace}). */
+  readonly workspace?: AdjointWorkspace;
   /** Compute ∂L/∂inputs (default true). */
   readonly inputGradients?: boolean;
 }

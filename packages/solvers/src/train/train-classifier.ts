@@ -16,6 +16,7 @@ import {
   type TensorMap,
   zerosLike,
 } from '@antler/core';
+import { AdjointWorkspace } from '../gradient/adjoint-workspace.js';
 import { differentiateSolution } from '../gradient/differentiate-solution.js';
 import type { AdjointPath } from '../gradient/types.js';
 import { Adam } from './adam.js';
@@ -177,6 +178,7 @@ export async function trainFinalStateClassifier(
   const guess = new Float64Array(B * T * n);
   const labels = new Int32Array(B);
   const cotangent = new Float64Array(B * T * n);
+  const workspace = new AdjointWorkspace();
   const records: TrainStepRecord[] = [];
   let order = permutation(N, random);
   let cursor = 0;
@@ -223,6 +225,7 @@ export async function trainFinalStateClassifier(
     const { gradient } = await differentiateSolution(cell, xb, solution, cotangent, solveOptions, {
       adjointPath: method === 'sequential' ? 'vjp-sequential' : 'auto',
       inputGradients: false,
+      workspace,
     });
     for (const [name, g] of Object.entries(gradient.params)) grads[name].set(g);
     const backwardDone = performance.now();
