@@ -9,6 +9,7 @@ export * from './affine/chunked.js';
 export * from './affine/prefix-products.js';
 export * from './affine/sequential.js';
 export * from './affine/validate-args.js';
+export * from './backends/best-backend.js';
 export * from './backends/cpu-backend.js';
 export * from './backends/sequential-backend.js';
 export * from './backends/threaded-backend.js';

@@ -1,5 +1,5 @@
 /** Runs the conformance suite over every CPU backend. */
-import { createCpuBackend, createThreadedBackend } from '../src/index.js';
+import { createBestCpuBackend, createCpuBackend, createThreadedBackend } from '../src/index.js';
 import { describeScanBackend } from './backend-conformance.js';
 
 describeScanBackend('cpu-sequential', () => createCpuBackend({ algorithm: 'sequential' }));
@@ -15,3 +15,11 @@ describeScanBackend('cpu-threaded (3 threads)', () =>
 describeScanBackend('cpu-threaded (2 threads)', () =>
   createThreadedBackend({ threads: 2, minWorkPerThread: 1 }),
 );
+describeScanBackend('cpu-threaded (2 threads, dense/block chunked too)', () =>
+  createThreadedBackend({ threads: 2, minWorkPerThread: 1, chunkAllStructures: true }),
+);
+// threadedFrom 1 sends every call to the threaded path.
+describeScanBackend('cpu-best (always threaded)', () =>
+  createBestCpuBackend({ threads: 2, threadedFrom: 1 }),
+);
+describeScanBackend('cpu-best (defaults)', () => createBestCpuBackend());

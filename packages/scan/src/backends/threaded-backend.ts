@@ -40,6 +40,11 @@ export interface ThreadedBackendOptions {
    * (default 16384: thread hand-off costs tens of microseconds).
    */
   readonly minWorkPerThread?: number;
+  /**
+   * Also split single dense and block-diagonal sequences into chunks (default false: their chunk
+   * aggregates cost n or k times the scan, so this only pays with many more threads than n).
+   */
+  readonly chunkAllStructures?: boolean;
 }
 
 /** A {@link ScanBackend} that owns worker threads: call `dispose()` when done. */
@@ -187,7 +192,15 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
     affineScan(args: AffineScanArgs): ScanReport {
       const r = resolveAffineArgs(args);
       const perThread = (r.batch * r.length * r.size) / threads;
-      if (threads === 1 || perThread < minWork || (r.batch < threads && r.length < 2 * threads)) {
+      // Chunking a single sequence costs an aggregate pass: for dense (block) operators an n×n (k×k)
+      // product per step, n (k) times the scan itself, so on few threads it cannot win; only whole
+      // sequences are spread then.
+      const chunkable = r.structure === 'diagonal' || (options.chunkAllStructures ?? false);
+      if (
+        threads === 1 ||
+        perThread < minWork ||
+        (r.batch < threads && (!chunkable || r.length < 2 * threads))
+      ) {
         return affineScanSequential(args);
       }
       return { finite: runThreaded(r) };
