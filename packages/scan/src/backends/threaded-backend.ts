@@ -51,6 +51,9 @@ export interface ThreadedBackendOptions {
 export interface ThreadedScanBackend extends ScanBackend {
   /** Threads in all, the calling thread included. */
   readonly threads: number;
+  /** Synchronous: the calling thread waits for the workers. */
+  affineScan(args: AffineScanArgs): ScanReport;
+  kalmanScan(args: KalmanScanArgs): ScanReport;
   dispose(): Promise<void>;
 }
 
