@@ -160,6 +160,19 @@ export function previousStates(
  * ```
  */
 export function gpuCell(spec: GpuCellSpec): GpuCell {
+  const cell = makeGpuCell(spec);
+  madeByGpuCell.add(cell);
+  return cell;
+}
+
+const madeByGpuCell = new WeakSet<object>();
+
+/** True when `cell` was made by {@link gpuCell} (so its source can be compiled into device kernels). */
+export function isGpuCell(cell: unknown): cell is GpuCell {
+  return typeof cell === 'object' && cell !== null && madeByGpuCell.has(cell);
+}
+
+function makeGpuCell(spec: GpuCellSpec): GpuCell {
   const n = checkInteger(spec.stateSize, 'stateSize');
   const m = checkInteger(spec.inputSize, 'inputSize', 0);
   const constants = { ...(spec.constants ?? {}) };

@@ -1,6 +1,7 @@
 /** The gpu.js scan backend: affine scans as Hillis–Steele passes kept on the device between passes. */
 import {
   type AffineScanArgs,
+  type DeviceSolver,
   type DTypeCapabilities,
   type ScanBackend,
   type ScanReport,
@@ -9,6 +10,7 @@ import {
 import type { GPU } from 'gpu.js';
 import { checkAffineArgs, MAX_DENSE_SIZE } from './affine-args.js';
 import { packAffine, packedStepSize, problemCount, unpackStates } from './affine-pack.js';
+import { solveOnGpuJs } from './device-solver.js';
 import { CPU_MODES, type GpuJsMode, openGpuJsMode } from './gpujs-mode.js';
 import { MAX_PACKED_ELEMENTS } from './scan-kernel.js';
 import { type PlanExecution, ScanPlanCache } from './scan-plans.js';
@@ -25,7 +27,7 @@ export interface GpuJsBackendOptions {
 }
 
 /** A {@link ScanBackend} on gpu.js, saying what actually executed. */
-export interface GpuJsBackend extends ScanBackend {
+export interface GpuJsBackend extends ScanBackend, DeviceSolver {
   /** The mode asked for. */
   readonly mode: GpuJsMode;
   /** The mode whose kernels ran (gpu.js may substitute one: `gpu` → `webasm` without a GL context). */
@@ -125,6 +127,9 @@ export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Pro
         finite = unpackStates(r, first, count, scanned) && finite;
       }
       return { finite };
+    },
+    solveOnDevice(cell, inputs, options) {
+      return solveOnGpuJs(opened.gpu, backend.name, cell, inputs, options);
     },
     async dispose() {
       await plans.clear();

@@ -13,3 +13,5 @@ export * from './scan-plans.js';
 export * from './webgpu-environment.js';
 export * from './cell-source.js';
 export * from './gpu-cell.js';
+export * from './device-kernels.js';
+export * from './device-solver.js';

@@ -1,0 +1,299 @@
+/**
+ * quasi-DEER with the whole Newton iteration on the gpu.js device, for cells made by {@link gpuCell}.
+ * One gpu.js pipeline per iteration: f and diag(∂f/∂h) kernels → linearisation kernel → ⌈log₂ T⌉ scan
+ * passes → extraction of the new trajectory, all resident on the device; then one readback of the new
+ * trajectory and of f, from which the host takes the convergence decision (residual of the current
+ * iterate, per sequence).
+ */
+import {
+  type Cell,
+  ConvergenceError,
+  checkInteger,
+  checkLength,
+  type FloatArray,
+  type IterationRecord,
+  type SolveOptions,
+  type SolveResult,
+  type SolverEvent,
+  ShapeError,
+} from '@antler/core';
+import type { GPU, IPipelineRunShortcut } from 'gpu.js';
+import { EXTRACT_SOURCE, LINEARIZE_SOURCE } from './device-kernels.js';
+import { type GpuCell, isGpuCell, previousStates } from './gpu-cell.js';
+import { passDistances, SCAN_PASS_SOURCE } from './scan-kernel.js';
+
+/** Why {@link solveOnGpuJs} declines a call (it then returns null and the caller solves on the host). */
+export function deviceSolveUnsupported(cell: Cell, options: SolveOptions): string | null {
+  if ((options.method ?? 'deer') !== 'quasi-deer')
+    return `method ${options.method ?? 'deer'} (only quasi-deer runs on the device)`;
+  if ((options.dtype ?? 'float64') !== 'float32')
+    return `dtype ${options.dtype ?? 'float64'} (gpu.js computes in float32 only)`;
+  if (!isGpuCell(cell))
+    return `cell kind ${cell.kind} (only cells made by gpuCell compile to gpu.js kernels)`;
+  if (!cell.spec.diagonal) return 'the gpuCell has no diagonal function';
+  if (options.clip !== undefined) return 'clip (not implemented on the device)';
+  if (options.elk) return 'elk options';
+  return null;
+}
+
+/**
+ * Runs quasi-DEER on `gpu` for a {@link gpuCell}; returns null (and runs nothing) when the call is not
+ * supported there (see {@link deviceSolveUnsupported}).
+ */
+export function solveOnGpuJs(
+  gpu: GPU,
+  backendName: string,
+  cell: Cell,
+  inputs: FloatArray,
+  options: SolveOptions,
+): Promise<SolveResult> | null {
+  if (deviceSolveUnsupported(cell, options) !== null) return null;
+  return run(gpu, backendName, cell as GpuCell, inputs, options);
+}
+
+interface Kernel {
+  destroy?: () => void;
+}
+
+async function run(
+  gpu: GPU,
+  backendName: string,
+  cell: GpuCell,
+  inputs: FloatArray,
+  options: SolveOptions,
+): Promise<SolveResult> {
+  const started = performance.now();
+  const n = cell.stateSize;
+  const m = cell.inputSize;
+  const B = checkInteger(options.batch ?? 1, 'batch');
+  let T: number;
+  if (m > 0) {
+    if (
+      !(inputs instanceof Float64Array || inputs instanceof Float32Array) ||
+      inputs.length % (B * m) !== 0
+    ) {
+      throw new ShapeError('inputs', `[B=${B}][T][m=${m}]`, `length ${inputs?.length}`);
+    }
+    T = inputs.length / (B * m);
+    if (options.length !== undefined && options.length !== T)
+      throw new ShapeError('length', `${T} (from inputs)`, String(options.length));
+  } else {
+    T = checkInteger(options.length, 'length');
+  }
+  checkInteger(T, 'length');
+  const atol = options.atol ?? 1e-4;
+  const rtol = options.rtol ?? 1e-3;
+  const maxIter = options.maxIter ?? T;
+  let h0: Float32Array | null = null;
+  if (options.h0) {
+    if (options.h0.length === n) {
+      h0 = new Float32Array(B * n);
+      for (let b = 0; b < B; b++) h0.set(options.h0, b * n);
+    } else h0 = Float32Array.from(checkLength('h0', options.h0, [B, n], ['B', 'n']));
+  }
+  // Initial trajectory s_1 … s_T.
+  const guess = new Float32Array(B * T * n);
+  const init = options.initialGuess ?? 'zeros';
+  if (init === 'h0' && h0) {
+    for (let b = 0; b < B; b++)
+      for (let t = 0; t < T; t++) guess.set(h0.subarray(b * n, b * n + n), (b * T + t) * n);
+  } else if (typeof init !== 'string') {
+    guess.set(checkLength('initialGuess', init, [B, T, n], ['B', 'T', 'n']));
+  }
+  let prev = previousStates(B, T, n, guess, h0, false);
+  const xs = m > 0 ? Float32Array.from(inputs) : new Float32Array(1);
+
+  const constants = { ...(cell.spec.constants ?? {}), gcN: n, gcM: Math.max(m, 1), gcT: T };
+  const mk = (src: string, output: number) =>
+    gpu.createKernel(src as never, {
+      output: [output],
+      constants,
+      tactic: 'precision',
+    }) as unknown as Kernel & ((...a: unknown[]) => unknown);
+  const fK = mk(cell.kernelSources.step, B * T * n);
+  const dK = mk(cell.kernelSources.diagonal as string, B * T * n);
+  const linK = mk(LINEARIZE_SOURCE, B * n * T * 2);
+  const scanK = gpu.createKernel(SCAN_PASS_SOURCE as never, {
+    output: [B * n * T * 2],
+    constants: { k: 1, S: 2, T },
+    tactic: 'precision',
+  }) as unknown as Kernel & ((...a: unknown[]) => unknown);
+  const extK = mk(EXTRACT_SOURCE, B * (T + 1) * n);
+  const distances = passDistances(T);
+  const pipeline: IPipelineRunShortcut = gpu.createPipeline((p: unknown, x: unknown) => {
+    const f = fK(p, x);
+    const d = dK(p, x);
+    let e = linK(f, d, p);
+    for (const dist of distances) e = scanK(e, dist);
+    return [extK(e, p), f] as never;
+  });
+
+  const history: IterationRecord[] = [];
+  const events: SolverEvent[] = [];
+  const states = new Float32Array(B * T * n);
+  const done = new Array<boolean>(B).fill(false);
+  const converged = new Array<boolean>(B).fill(false);
+  const iterationsPerSequence = new Array<number>(B).fill(0);
+  const seqResidual = new Float64Array(B);
+  let iterations = 0;
+  let lastStep = 0;
+  try {
+    for (let k = 0; k <= maxIter && done.includes(false); k++) {
+      options.signal?.throwIfAborted();
+      const [next, f] = (await pipeline(prev, xs)) as unknown as [ArrayLike<number>, ArrayLike<number>];
+      // Residual of the current iterate s^k (rows 1…T of prev) and the step to s^{k+1}.
+      let nextStep = 0;
+      let maxResidual = 0;
+      let sumSq = 0;
+      let active = 0;
+      for (let b = 0; b < B; b++) {
+        if (done[b]) continue;
+        let ok = true;
+        let finite = true;
+        let res = 0;
+        for (let t = 0; t < T; t++)
+          for (let i = 0; i < n; i++) {
+            const s = prev[(b * (T + 1) + t + 1) * n + i];
+            const r = s - f[(b * T + t) * n + i];
+            const st = next[(b * (T + 1) + t + 1) * n + i] - s;
+            if (r - r !== 0 || st - st !== 0) finite = false;
+            const ar = Math.abs(r);
+            if (ar > atol + rtol * Math.abs(s)) ok = false;
+            res = Math.max(res, ar);
+            sumSq += r * r;
+            nextStep = Math.max(nextStep, Math.abs(st));
+          }
+        maxResidual = Math.max(maxResidual, res);
+        seqResidual[b] = res;
+        if (!finite) {
+          done[b] = true;
+          events.push({
+            kind: 'non-finite',
+            iteration: k + 1,
+            sequence: b,
+            message: `sequence ${b}: non-finite residual or update at iteration ${k + 1}; stopped iterating it`,
+          });
+          copyRows(prev, states, b, T, n);
+          iterationsPerSequence[b] = k;
+        } else if (ok) {
+          // s^k is verified by its residual: keep it (k Newton updates produced it).
+          done[b] = true;
+          converged[b] = true;
+          copyRows(prev, states, b, T, n);
+          iterationsPerSequence[b] = k;
+        } else if (k === maxIter) {
+          done[b] = true;
+          copyRows(prev, states, b, T, n);
+          iterationsPerSequence[b] = k;
+        } else active++;
+      }
+      if (k > 0) {
+        // Record k describes the iterate s^k: the step that produced it and its residual.
+        const rec: IterationRecord = {
+          iteration: k,
+          maxStep: lastStep,
+          maxResidual,
+          residualNorm: Math.sqrt(sumSq),
+          active,
+        };
+        history.push(rec);
+        options.onProgress?.({ ...rec, maxIter });
+      }
+      lastStep = nextStep;
+      iterations = k;
+      prev = Float32Array.from(next as ArrayLike<number>);
+    }
+  } finally {
+    await pipeline.destroy();
+    for (const kern of [fK, dK, linK, scanK, extK]) kern.destroy?.();
+  }
+  for (let b = 0; b < B; b++)
+    if (!converged[b] && !events.some((e) => e.sequence === b && e.kind === 'non-finite'))
+      events.push({
+        kind: 'max-iterations',
+        sequence: b,
+        message: `sequence ${b}: residual ${seqResidual[b].toExponential(2)} above tolerance after ${maxIter} iterations`,
+      });
+  let residual = 0;
+  for (let b = 0; b < B; b++) residual = Math.max(residual, seqResidual[b]);
+  const result: SolveResult = {
+    states,
+    dtype: 'float32',
+    method: 'quasi-deer',
+    batch: B,
+    length: T,
+    size: n,
+    converged: converged.every((c) => c),
+    convergedPerSequence: converged,
+    iterations,
+    iterationsPerSequence,
+    residual,
+    history,
+    events,
+    backend: backendName,
+    seconds: (performance.now() - started) / 1000,
+  };
+  if (!result.converged) {
+    const policy = options.onDivergence ?? 'report';
+    if (policy === 'throw') {
+      throw new ConvergenceError(
+        `quasi-deer on ${backendName} did not converge (residual ${residual.toExponential(2)})`,
+        result,
+      );
+    }
+    if (policy === 'fallback-sequential') return sequentialFallback(cell, inputs, h0, result);
+  }
+  return result;
+}
+
+function copyRows(prev: Float32Array, states: Float32Array, b: number, T: number, n: number): void {
+  states.set(prev.subarray((b * (T + 1) + 1) * n, (b * (T + 1) + T + 1) * n), b * T * n);
+}
+
+/** Replaces unconverged sequences by the plain sequential loop (cell.step in float64), with an event each. */
+function sequentialFallback(
+  cell: GpuCell,
+  inputs: FloatArray,
+  h0: Float32Array | null,
+  r: SolveResult,
+): SolveResult {
+  const { batch: B, length: T, size: n } = r;
+  const m = cell.inputSize;
+  const states = Float32Array.from(r.states);
+  const events = [...r.events];
+  const conv = [...r.convergedPerSequence];
+  const h = new Float64Array(n);
+  const out = new Float64Array(n);
+  const x = new Float64Array(Math.max(m, 1));
+  for (let b = 0; b < B; b++) {
+    if (conv[b]) continue;
+    for (let i = 0; i < n; i++) h[i] = h0 ? h0[b * n + i] : 0;
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < m; j++) x[j] = inputs[(b * T + t) * m + j];
+      cell.step(h, 0, x, 0, out, 0);
+      h.set(out);
+      for (let i = 0; i < n; i++) states[(b * T + t) * n + i] = out[i];
+    }
+    conv[b] = true;
+    events.push({
+      kind: 'fallback-sequential',
+      sequence: b,
+      message: `sequence ${b}: solved by the sequential loop on the CPU`,
+    });
+  }
+  // Residual of the returned trajectory, in float64 from the stored (float32) states.
+  let residual = 0;
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < n; i++) h[i] = h0 ? h0[b * n + i] : 0;
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < m; j++) x[j] = inputs[(b * T + t) * m + j];
+      cell.step(h, 0, x, 0, out, 0);
+      for (let i = 0; i < n; i++) {
+        const s = states[(b * T + t) * n + i];
+        residual = Math.max(residual, Math.abs(s - out[i]));
+        h[i] = s;
+      }
+    }
+  }
+  return { ...r, states, events, residual, convergedPerSequence: conv, converged: true };
+}

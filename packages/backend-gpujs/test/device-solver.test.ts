@@ -1,0 +1,114 @@
+/** quasi-DEER on the gpu.js device for a gpuCell, against the plain sequential float64 loop. */
+import { ConvergenceError } from '@antler/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createGpuJsBackend, type GpuJsBackend, gpuCell } from '../src/index.js';
+import { probes } from './modes.js';
+
+/** f_i = tanh(0.7 h_i − 0.4 h_{(i+1) mod n} + x_i): coupled, so the diagonal Jacobian is an approximation. */
+const cell = gpuCell({
+  stateSize: 3,
+  inputSize: 3,
+  constants: { a: 0.7, c: -0.4, n: 3 },
+  step(h, x, i) {
+    return Math.tanh(this.constants.a * h[i] + this.constants.c * h[(i + 1) % this.constants.n] + x[i]);
+  },
+  diagonal(h, x, i) {
+    const y = Math.tanh(this.constants.a * h[i] + this.constants.c * h[(i + 1) % this.constants.n] + x[i]);
+    return this.constants.a * (1 - y * y);
+  },
+});
+
+/** Independent float64 sequential loop of the same recurrence. */
+function sequential(B: number, T: number, inputs: Float32Array, h0: Float32Array): Float64Array {
+  const n = 3;
+  const out = new Float64Array(B * T * n);
+  for (let b = 0; b < B; b++) {
+    let h = Array.from(h0.subarray(b * n, b * n + n), Number);
+    for (let t = 0; t < T; t++) {
+      const x = inputs.subarray((b * T + t) * n, (b * T + t + 1) * n);
+      h = h.map((_, i) => Math.tanh(0.7 * h[i] - 0.4 * h[(i + 1) % n] + x[i]));
+      out.set(h, (b * T + t) * n);
+    }
+  }
+  return out;
+}
+
+function inputsFor(B: number, T: number): Float32Array {
+  const x = new Float32Array(B * T * 3);
+  for (let k = 0; k < x.length; k++) x[k] = Math.sin(0.37 * k) * 1.5;
+  return x;
+}
+
+for (const probe of probes) {
+  describe(`quasi-DEER on gpu.js ${probe.mode}`, () => {
+    if (!probe.ran) {
+      it.skip(`unavailable here: ${probe.reason}`, () => {});
+      return;
+    }
+    let backend: GpuJsBackend | undefined;
+    const get = async () => {
+      backend ??= await createGpuJsBackend({ mode: probe.mode });
+      return backend;
+    };
+    afterAll(async () => backend?.dispose());
+
+    it('converges to the sequential trajectory (float32 tolerance), residual-verified', async () => {
+      const B = 2;
+      const T = 50;
+      const inputs = inputsFor(B, T);
+      const h0 = Float32Array.of(0.5, -0.5, 0.25, -1, 1, 0);
+      const progress: number[] = [];
+      const r = await (await get()).solveOnDevice(cell, inputs, {
+        method: 'quasi-deer',
+        dtype: 'float32',
+        batch: B,
+        h0,
+        onProgress: (p) => progress.push(p.iteration),
+      });
+      expect(r).not.toBeNull();
+      if (!r) return;
+      expect(r.converged).toBe(true);
+      expect(r.iterations).toBeGreaterThan(1);
+      expect(r.iterations).toBeLessThanOrEqual(T);
+      expect(progress.length).toBe(r.history.length);
+      expect(r.history.at(-1)?.maxResidual).toBe(r.residual);
+      const ref = sequential(B, T, inputs, h0);
+      let err = 0;
+      for (let k = 0; k < ref.length; k++) err = Math.max(err, Math.abs(r.states[k] - ref[k]));
+      // Converged means |r_t| ≤ 1e-4 + 1e-3|s_t| per step; errors accumulate through the contraction.
+      expect(err).toBeLessThan(5e-3);
+      expect(r.backend).toBe(`gpujs-${probe.ranOn}`);
+    });
+
+    it('reports non-convergence: max-iterations event, ConvergenceError under throw, sequential fallback', async () => {
+      const B = 1;
+      const T = 40;
+      const inputs = inputsFor(B, T);
+      const h0 = new Float32Array(3);
+      const base = { method: 'quasi-deer', dtype: 'float32', maxIter: 2 } as const;
+      const r = await (await get()).solveOnDevice(cell, inputs, base);
+      expect(r?.converged).toBe(false);
+      expect(r?.events.some((e) => e.kind === 'max-iterations')).toBe(true);
+      await expect(
+        (await get()).solveOnDevice(cell, inputs, { ...base, onDivergence: 'throw' }),
+      ).rejects.toThrow(ConvergenceError);
+      const fb = await (await get()).solveOnDevice(cell, inputs, {
+        ...base,
+        onDivergence: 'fallback-sequential',
+      });
+      expect(fb?.converged).toBe(true);
+      expect(fb?.events.some((e) => e.kind === 'fallback-sequential')).toBe(true);
+      const ref = sequential(B, T, inputs, h0);
+      for (let k = 0; k < ref.length; k++) expect(fb?.states[k]).toBeCloseTo(ref[k], 5);
+    });
+
+    it('declines (returns null) what it cannot run on the device', async () => {
+      const b = await get();
+      const x = inputsFor(1, 4);
+      expect(b.solveOnDevice(cell, x, { method: 'quasi-deer' })).toBeNull(); // float64 default
+      expect(b.solveOnDevice(cell, x, { method: 'deer', dtype: 'float32' })).toBeNull();
+      const plain = { ...cell, step: cell.step };
+      expect(b.solveOnDevice(plain, x, { method: 'quasi-deer', dtype: 'float32' })).toBeNull();
+    });
+  });
+}
