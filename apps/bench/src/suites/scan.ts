@@ -107,8 +107,7 @@ export const scanSuite: BenchSuite = {
         const bpe = dtype === 'float64' ? 8 : 4;
         const aStep = structure === 'dense' ? n * n : structure === 'block' ? 2 * n : n;
         const bytes = T * (aStep + 2 * n) * bpe;
-        // Blelloch keeps a second copy of the operators.
-        if (bytes + (sizes.algo.includes('blelloch') ? T * aStep * bpe : 0) > MEMORY_CAP) {
+        if (bytes > MEMORY_CAP) {
           done += sizes.algo.length + 1;
           continue;
         }
@@ -134,6 +133,11 @@ export const scanSuite: BenchSuite = {
         const byAlgo = new Map<string, Timing>();
         for (const algo of sizes.algo) {
           ctx.progress(`${structure} ${dtype} T=${T} n=${n} ${algo}`, done++, total);
+          // Blelloch keeps a second copy of the operators; Blelloch and chunked compose operators
+          // (2·k³ flops per step and block): skip what would exceed the memory cap or ~1e10 flops.
+          const composeFlops = 2 * T * aStep * (structure === 'dense' ? n : structure === 'block' ? 2 : 1);
+          if (algo === 'blelloch' && bytes + T * aStep * bpe > MEMORY_CAP) continue;
+          if ((algo === 'blelloch' || algo === 'chunked') && composeFlops > 1e10) continue;
           const { backend, threads } = backendFor(algo);
           const args = {
             structure,
