@@ -193,6 +193,7 @@ function makeGpuCell(spec: GpuCellSpec): GpuCell {
   const kernels = new WeakMap<GPU, Map<string, { f: KernelFn; d: KernelFn | null }>>();
   type KernelFn = ((prev: Float32Array, inputs: Float32Array) => unknown) & {
     kernel?: { constructor: { mode?: string } };
+    destroy?: () => void;
   };
 
   const cell: GpuCell = {
@@ -234,6 +235,16 @@ function makeGpuCell(spec: GpuCellSpec): GpuCell {
           d: kernelSources.diagonal ? make(kernelSources.diagonal) : null,
         };
         perGpu.set(key, pair);
+        // Keep a few shapes per device; release the oldest kernels.
+        if (perGpu.size > 8) {
+          const [oldKey, old] = perGpu.entries().next().value as [
+            string,
+            { f: KernelFn; d: KernelFn | null },
+          ];
+          perGpu.delete(oldKey);
+          old.f.destroy?.();
+          old.d?.destroy?.();
+        }
       }
       const f = Float32Array.from((await pair.f(prev, xs)) as ArrayLike<number>);
       const diagonal = pair.d ? Float32Array.from((await pair.d(prev, xs)) as ArrayLike<number>) : null;

@@ -24,6 +24,11 @@ export interface GpuJsBackendOptions {
   readonly webgpu?: WebGpuEnvironmentOptions;
   /** Compiled shapes kept (LRU); default 16. */
   readonly cacheSize?: number;
+  /**
+   * Most packed floats one pipeline handles (default and maximum 2²², see `MAX_PACKED_ELEMENTS`);
+   * larger batches are split into several pipelines.
+   */
+  readonly maxPackedElements?: number;
 }
 
 /** A {@link ScanBackend} on gpu.js, saying what actually executed. */
@@ -58,7 +63,7 @@ export interface GpuJsBackend extends ScanBackend, DeviceSolver {
  * gpu.js has no float64. Affine scans of every structure (dense and block up to 16×16), forward and
  * reverse, transposed, batched, strided; no Kalman scans.
  *
- * @throws {@link BackendUnavailableError} when the mode cannot run here (the message says why).
+ * @throws `BackendUnavailableError` (from `@antler/core`) when the mode cannot run here (the message says why).
  *
  * @example
  * ```ts
@@ -77,6 +82,7 @@ export interface GpuJsBackend extends ScanBackend, DeviceSolver {
 export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Promise<GpuJsBackend> {
   const opened = await openGpuJsMode(options.mode ?? 'webgpu', options.webgpu);
   const plans = new ScanPlanCache(opened.gpu, options.cacheSize ?? 16);
+  const limit = Math.min(options.maxPackedElements ?? MAX_PACKED_ELEMENTS, MAX_PACKED_ELEMENTS);
   const caps: DTypeCapabilities = {
     affine: ['diagonal', 'block', 'dense'],
     blockSizes: Array.from({ length: MAX_DENSE_SIZE }, (_, i) => i + 1),
@@ -104,15 +110,15 @@ export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Pro
       const r = checkAffineArgs(args);
       const S = packedStepSize(r.k);
       const perProblem = r.length * S;
-      if (perProblem > MAX_PACKED_ELEMENTS) {
+      if (perProblem > limit) {
         throw new ShapeError(
           'length',
-          `at most ${Math.floor(MAX_PACKED_ELEMENTS / S)} steps for a gpu.js scan with k = ${r.k} (float32 thread indices)`,
+          `at most ${Math.floor(limit / S)} steps for a gpu.js scan with k = ${r.k} (float32 thread indices)`,
           String(r.length),
         );
       }
       const total = problemCount(r);
-      const chunk = Math.min(total, Math.floor(MAX_PACKED_ELEMENTS / perProblem));
+      const chunk = Math.min(total, Math.floor(limit / perProblem));
       let finite = true;
       for (let first = 0; first < total; first += chunk) {
         const count = Math.min(chunk, total - first);
