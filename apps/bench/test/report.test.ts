@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error -- plain ESM helper shared with the playground check, no type declarations
 import { launchChromium } from '../../../scripts/playground-chromium.mjs';
-import { choosePlots, lineLabeller } from '../src/report/choose-plots.js';
+import { choosePlots, layoutOf } from '../src/report/choose-plots.js';
 import { renderHtmlReport, writeHtmlReport } from '../src/report/html-report.js';
 import type { BenchRow } from '../src/suites/types.js';
 
@@ -70,19 +70,111 @@ describe('choosePlots', () => {
     expect(time.series.map((s) => s.label)).toEqual(['deer', 'quasi-deer', 'elk']);
     expect(time.series[0].points).toEqual([1e2, 1e3, 1e4].map((T) => [T, 2e-6 * T * 4]));
     const bw = scan.plots.find((p) => p.title.includes('bandwidth'));
+    expect(scan.plots.map((p) => p.title)).toEqual([
+      'scan: time vs T',
+      'scan: bandwidth (dashed: memcpy) vs T',
+    ]);
     if (bw?.kind !== 'line') throw new Error('expected a bandwidth line plot');
     expect(bw.series.find((s) => s.label === 'memcpy')?.dashed).toBe(true);
+    expect(bw.series.map((s) => s.label)).toEqual(['memcpy', 'diagonal/chunked <b>']);
     expect(bw.series.find((s) => s.label !== 'memcpy')?.dashed).toBe(false);
     expect(misc.plots).toEqual([]);
   });
 
-  it('labels lines by method plus the params that vary, so configurations never share a line', () => {
+  it('splits charts into panels by the params that vary and never mixes configurations on a line', () => {
+    // Shaped like the scan suite's rows: T fixed, n swept, structure varying, memcpy rows with extra params.
+    const rows: BenchRow[] = [];
+    for (const structure of ['diagonal', 'dense'])
+      for (const n of [1, 8]) {
+        const params = { T: 1000, n, dtype: 'float64', structure };
+        rows.push({
+          suite: 's',
+          name: 'memcpy/set',
+          params: { ...params, bytes: n * 8000 },
+          metrics: { gbps: 10 },
+        });
+        for (const [algorithm, threads] of [
+          ['sequential', 1],
+          ['threaded', 2],
+        ] as const)
+          rows.push({
+            suite: 's',
+            name: `${structure}/${algorithm}`,
+            params: { ...params, algorithm, threads },
+            metrics: { gbps: n },
+          });
+      }
+    const layout = layoutOf(rows);
+    expect(layout.sweep).toBe('n');
+    expect(layout.panelKeys).toEqual(['structure']);
+    expect(rows.slice(0, 3).map(layout.lineOf)).toEqual([
+      'memcpy/set',
+      'sequential threads=1',
+      'threaded threads=2',
+    ]);
+    const plots = choosePlots(rows)[0].plots;
+    expect(plots.map((p) => p.title)).toEqual([
+      's: bandwidth (dashed: memcpy) vs n (structure=diagonal)',
+      's: bandwidth (dashed: memcpy) vs n (structure=dense)',
+    ]);
+    const first = plots[0];
+    if (first.kind !== 'line') throw new Error('expected a line plot');
+    expect(first.series.map((x) => [x.label, x.points, x.dashed])).toEqual([
+      [
+        'memcpy/set',
+        [
+          [1, 10],
+          [8, 10],
+        ],
+        true,
+      ],
+      [
+        'sequential threads=1',
+        [
+          [1, 1],
+          [8, 8],
+        ],
+        false,
+      ],
+      [
+        'threaded threads=2',
+        [
+          [1, 1],
+          [8, 8],
+        ],
+        false,
+      ],
+    ]);
+  });
+
+  it('falls back to bar charts when nothing is swept', () => {
     const rows: BenchRow[] = [
-      { suite: 's', name: 'a', params: { T: 1, method: 'deer', n: 4, dtype: 'float64' }, metrics: {} },
-      { suite: 's', name: 'a', params: { T: 2, method: 'deer', n: 8, dtype: 'float64' }, metrics: {} },
+      {
+        suite: 'b',
+        name: 'x',
+        params: { T: 5, method: 'deer' },
+        timing: timing(1),
+        metrics: { iterations: 4 },
+      },
+      {
+        suite: 'b',
+        name: 'x',
+        params: { T: 5, method: 'elk' },
+        timing: timing(2),
+        metrics: { iterations: 9 },
+      },
     ];
-    const label = lineLabeller(rows);
-    expect(rows.map(label)).toEqual(['deer n=4', 'deer n=8']);
+    const plots = choosePlots(rows)[0].plots;
+    expect(plots.map((p) => [p.kind, p.title])).toEqual([
+      ['bar', 'b: time'],
+      ['bar', 'b: iterations'],
+    ]);
+    const bars = plots[1];
+    if (bars.kind !== 'bar') throw new Error('expected bars');
+    expect(bars.bars).toEqual([
+      { label: 'deer', value: 4 },
+      { label: 'elk', value: 9 },
+    ]);
   });
 });
 

@@ -2,22 +2,25 @@
  * Picks the report's charts from whatever bench rows are present. Suites are written independently, so
  * the report relies only on these conventions (a suite that follows them gets its charts for free):
  *
- * - `params.T` (number): the sequence length, the x axis of the "time vs T", "GB/s vs T" and
- *   "iterations vs T" charts (log–log for time).
- * - `params.method` (string): groups rows into one line per method (DEER, quasi-DEER, …); without it a
- *   row's `name` is used. Other params that vary inside a suite (n, dtype, backend, threads, …) are added
- *   to the line's label, so different configurations never share a line.
- * - `timing.median` (seconds): the time charts.
- * - `metrics.iterations` (number): the iterations chart.
- * - `metrics.gbPerS` (number): the bandwidth chart; rows whose `params.method` or `name` contains
- *   `memcpy` are drawn dashed as the reference the scans are compared with.
- * - `series.<key>` (number[]): one value per iteration; each key becomes an "error vs iteration" chart
- *   (log y; `maxResidual` first). Iterations are numbered from 1.
+ * - **Sweep (x axis)**: the first of `params.T`, `params.n`, `params.batch` (numbers) that varies within
+ *   the suite. Time charts are log–log.
+ * - **Lines**: one per `params.method` (DEER, quasi-DEER, …), else per `params.algorithm`, else per row
+ *   `name`; `params.threads` and `params.backend` are added to the label when they vary.
+ * - **Panels**: every other param present in all rows of the suite that varies (dtype, structure, n when
+ *   it is not the sweep, …) splits the charts, one chart per combination, so configurations never share a
+ *   line. Params present in only some rows (e.g. `bytes` on memcpy rows) are ignored.
+ * - `timing.median` (seconds): "time vs sweep".
+ * - `metrics.iterations` (number): "iterations vs sweep".
+ * - `metrics.gbPerS` or `metrics.gbps` (number): "bandwidth vs sweep"; rows whose method, algorithm or
+ *   name contains `memcpy` are drawn dashed as the reference (in the time charts too).
+ * - `series.<key>` (number[]): one value per iteration, 1-based; each key becomes an "error vs iteration"
+ *   chart (log y; `maxResidual` first).
  *
- * Charts are grouped per suite. Every row also appears in the data table, whatever it contains.
+ * Without a varying sweep param the time, iteration and bandwidth charts become bar charts. Charts are
+ * grouped per suite; every row also appears in the data table, whatever it contains.
  */
 import type { BenchRow } from '../suites/types.js';
-import type { LinePlot, Plot, PlotSeries } from './svg-plot.js';
+import type { Plot, PlotSeries } from './svg-plot.js';
 
 /** The report's charts of one suite. */
 export interface SuitePlots {
@@ -25,158 +28,174 @@ export interface SuitePlots {
   readonly plots: readonly Plot[];
 }
 
+const SWEEP_KEYS = ['T', 'n', 'batch'] as const;
+const LINE_KEYS = ['method', 'algorithm'] as const;
+const LINE_EXTRA_KEYS = ['threads', 'backend'] as const;
+const BANDWIDTH_KEYS = ['gbPerS', 'gbps'] as const;
+
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const varies = (rows: readonly BenchRow[], key: string) =>
+  new Set(rows.map((r) => String(r.params[key]))).size > 1;
 
-const isMemcpy = (row: BenchRow) => `${row.params.method ?? ''} ${row.name}`.toLowerCase().includes('memcpy');
+const isMemcpy = (row: BenchRow) =>
+  `${row.params.method ?? ''} ${row.params.algorithm ?? ''} ${row.name}`.toLowerCase().includes('memcpy');
 
-/** Names the line a row belongs to: method (or name), plus the params that vary within its suite. */
-export function lineLabeller(rows: readonly BenchRow[]): (row: BenchRow) => string {
-  const varying = new Set<string>();
-  const keys = new Set(rows.flatMap((r) => Object.keys(r.params)));
-  for (const k of keys) {
-    if (k === 'T' || k === 'method') continue;
-    if (new Set(rows.map((r) => String(r.params[k]))).size > 1) varying.add(k);
-  }
-  const namesVary = new Set(rows.map((r) => r.name)).size > 1;
-  return (row) => {
-    const method = row.params.method === undefined ? undefined : String(row.params.method);
-    const parts: string[] = [];
-    if (method === undefined || (namesVary && !row.name.includes(method))) parts.push(row.name);
-    if (method !== undefined) parts.push(method);
-    for (const k of [...varying].sort()) if (k in row.params) parts.push(`${k}=${row.params[k]}`);
-    return parts.join(' ');
+const bandwidth = (row: BenchRow): number | undefined => {
+  for (const k of BANDWIDTH_KEYS) if (isNum(row.metrics[k])) return row.metrics[k] as number;
+  return undefined;
+};
+
+/** How a suite's rows are laid out: the sweep param, the panel params and the line label. */
+export interface Layout {
+  /** The x-axis param, or undefined when none varies. */
+  readonly sweep?: string;
+  /** Params whose combinations split the charts. */
+  readonly panelKeys: readonly string[];
+  /** The line a row belongs to. */
+  lineOf(row: BenchRow): string;
+  /** The panel a row belongs to (`''` when there is one panel). */
+  panelOf(row: BenchRow): string;
+}
+
+/** Works out the sweep, panels and line labels of one suite's rows. */
+export function layoutOf(rows: readonly BenchRow[]): Layout {
+  const sweep = SWEEP_KEYS.find((k) => rows.some((r) => isNum(r.params[k])) && varies(rows, k));
+  const everywhere = [...new Set(rows.flatMap((r) => Object.keys(r.params)))].filter((k) =>
+    rows.every((r) => k in r.params),
+  );
+  const lineKeys = new Set<string>([...LINE_KEYS, ...LINE_EXTRA_KEYS]);
+  const panelKeys = everywhere.filter((k) => k !== sweep && !lineKeys.has(k) && varies(rows, k)).sort();
+  const extras = LINE_EXTRA_KEYS.filter((k) => varies(rows, k));
+  return {
+    sweep,
+    panelKeys,
+    lineOf(row) {
+      const key = LINE_KEYS.find((k) => row.params[k] !== undefined);
+      const parts = [key ? String(row.params[key]) : row.name];
+      for (const k of extras) if (row.params[k] !== undefined) parts.push(`${k}=${row.params[k]}`);
+      return parts.join(' ');
+    },
+    panelOf(row) {
+      return panelKeys.map((k) => `${k}=${row.params[k]}`).join(' ');
+    },
   };
 }
 
-/** Groups (x, y) points by line label, keeping first-seen order. */
+/** Groups rows by a key, keeping first-seen order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const list = out.get(k);
+    if (list) list.push(it);
+    else out.set(k, [it]);
+  }
+  return out;
+}
+
 function lines(
   rows: readonly BenchRow[],
-  label: (row: BenchRow) => string,
-  point: (row: BenchRow) => [number, number] | undefined,
+  layout: Layout,
+  y: (row: BenchRow) => number | undefined,
   dashed: (row: BenchRow) => boolean = () => false,
 ): PlotSeries[] {
-  const byLabel = new Map<string, { points: [number, number][]; dashed: boolean }>();
-  for (const row of rows) {
-    const p = point(row);
-    if (!p) continue;
-    const key = label(row);
-    const entry = byLabel.get(key) ?? { points: [], dashed: dashed(row) };
-    entry.points.push(p);
-    byLabel.set(key, entry);
+  const sweep = layout.sweep!;
+  return [...groupBy(rows, layout.lineOf)]
+    .map(([label, rs]) => ({
+      label,
+      dashed: rs.some(dashed),
+      points: rs
+        .map((r) => [r.params[sweep], y(r)] as const)
+        .filter((p): p is readonly [number, number] => isNum(p[0]) && isNum(p[1])),
+    }))
+    .filter((s) => s.points.length > 0);
+}
+
+/** One metric over the sweep (a line chart per panel), or a bar chart per panel without a sweep. */
+function metricPlots(
+  suite: string,
+  rows: readonly BenchRow[],
+  layout: Layout,
+  what: { title: string; label: string; logY: boolean },
+  y: (row: BenchRow) => number | undefined,
+  dashed?: (row: BenchRow) => boolean,
+): Plot[] {
+  const plots: Plot[] = [];
+  const having = rows.filter((r) => isNum(y(r)));
+  for (const [panel, rs] of groupBy(having, layout.panelOf)) {
+    const title = `${suite}: ${what.title}${layout.sweep ? ` vs ${layout.sweep}` : ''}${panel ? ` (${panel})` : ''}`;
+    if (layout.sweep && rs.every((r) => isNum(r.params[layout.sweep!]))) {
+      plots.push({
+        kind: 'line',
+        title,
+        xLabel: layout.sweep,
+        yLabel: what.label,
+        logX: true,
+        logY: what.logY,
+        series: lines(rs, layout, y, dashed),
+      });
+    } else {
+      plots.push({
+        kind: 'bar',
+        title,
+        valueLabel: what.label,
+        bars: rs.map((r) => ({ label: layout.lineOf(r), value: y(r)! })),
+      });
+    }
   }
-  return [...byLabel].map(([l, e]) => ({ label: l, points: e.points, dashed: e.dashed }));
+  return plots;
 }
 
 /** The charts for one suite's rows. */
 export function plotsForSuite(suite: string, rows: readonly BenchRow[]): Plot[] {
-  const plots: Plot[] = [];
-  const label = lineLabeller(rows);
-  const withT = rows.filter((r) => isNum(r.params.T));
-  const tVaries = new Set(withT.map((r) => r.params.T)).size > 1;
-
-  const timed = withT.filter((r) => r.timing && isNum(r.timing.median));
-  if (timed.length > 0 && tVaries) {
-    plots.push({
-      kind: 'line',
-      title: `${suite}: time vs T`,
-      xLabel: 'T',
-      yLabel: 'median time [s]',
-      logX: true,
-      logY: true,
-      series: lines(timed, label, (r) => [r.params.T as number, r.timing!.median]),
-    });
-  } else {
-    const bars = rows.filter((r) => r.timing && isNum(r.timing.median));
-    if (bars.length > 0) {
-      plots.push({
-        kind: 'bar',
-        title: `${suite}: median time`,
-        valueLabel: 'median time [s]',
-        bars: bars.map((r) => ({
-          label: `${label(r)}${isNum(r.params.T) ? ` T=${r.params.T}` : ''}`,
-          value: r.timing!.median,
-        })),
-      });
-    }
-  }
-
-  const iter = rows.filter((r) => isNum(r.metrics.iterations));
-  if (iter.length > 0) {
-    const iterT = iter.filter((r) => isNum(r.params.T));
-    if (tVaries && iterT.length === iter.length) {
-      plots.push({
-        kind: 'line',
-        title: `${suite}: iterations vs T`,
-        xLabel: 'T',
-        yLabel: 'iterations',
-        logX: true,
-        logY: false,
-        series: lines(iter, label, (r) => [r.params.T as number, r.metrics.iterations as number]),
-      });
-    } else {
-      plots.push({
-        kind: 'bar',
-        title: `${suite}: iterations`,
-        valueLabel: 'iterations',
-        bars: iter.map((r) => ({
-          label: `${label(r)}${isNum(r.params.T) ? ` T=${r.params.T}` : ''}`,
-          value: r.metrics.iterations as number,
-        })),
-      });
-    }
-  }
-
-  const bw = rows.filter((r) => isNum(r.metrics.gbPerS));
-  if (bw.length > 0) {
-    if (bw.every((r) => isNum(r.params.T)) && new Set(bw.map((r) => r.params.T)).size > 1) {
-      plots.push({
-        kind: 'line',
-        title: `${suite}: bandwidth vs T (dashed: memcpy)`,
-        xLabel: 'T',
-        yLabel: 'GB/s',
-        logX: true,
-        logY: false,
-        series: lines(bw, label, (r) => [r.params.T as number, r.metrics.gbPerS as number], isMemcpy),
-      });
-    } else {
-      plots.push({
-        kind: 'bar',
-        title: `${suite}: bandwidth`,
-        valueLabel: 'GB/s',
-        bars: bw.map((r) => ({
-          label: `${label(r)}${isNum(r.params.T) ? ` T=${r.params.T}` : ''}`,
-          value: r.metrics.gbPerS as number,
-        })),
-      });
-    }
-  }
-
+  const layout = layoutOf(rows);
+  const plots: Plot[] = [
+    ...metricPlots(
+      suite,
+      rows,
+      layout,
+      { title: 'time', label: 'median time [s]', logY: true },
+      (r) => r.timing?.median,
+    ),
+    ...metricPlots(suite, rows, layout, { title: 'iterations', label: 'iterations', logY: false }, (r) =>
+      isNum(r.metrics.iterations) ? r.metrics.iterations : undefined,
+    ),
+    ...metricPlots(
+      suite,
+      rows,
+      layout,
+      { title: 'bandwidth (dashed: memcpy)', label: 'GB/s', logY: false },
+      bandwidth,
+      isMemcpy,
+    ),
+  ];
   const seriesKeys = [...new Set(rows.flatMap((r) => Object.keys(r.series ?? {})))].sort((a, b) =>
     a === 'maxResidual' ? -1 : b === 'maxResidual' ? 1 : a.localeCompare(b),
   );
   for (const key of seriesKeys) {
     const withSeries = rows.filter((r) => (r.series?.[key]?.length ?? 0) > 0);
-    const series: PlotSeries[] = withSeries.map((r) => ({
-      label: `${label(r)}${tVaries && isNum(r.params.T) ? ` T=${r.params.T}` : ''}`,
-      points: r.series![key].map((y, i) => [i + 1, y] as const),
-    }));
-    const plot: LinePlot = {
-      kind: 'line',
-      title: `${suite}: ${key} vs iteration`,
-      xLabel: 'iteration',
-      yLabel: key,
-      logX: false,
-      logY: true,
-      series,
-    };
-    plots.push(plot);
+    for (const [panel, rs] of groupBy(withSeries, layout.panelOf)) {
+      plots.push({
+        kind: 'line',
+        title: `${suite}: ${key} vs iteration${panel ? ` (${panel})` : ''}`,
+        xLabel: 'iteration',
+        yLabel: key,
+        logX: false,
+        logY: true,
+        series: rs.map((r) => ({
+          label: `${layout.lineOf(r)}${layout.sweep ? ` ${layout.sweep}=${r.params[layout.sweep]}` : ''}`,
+          points: r.series![key].map((v, i) => [i + 1, v] as const),
+        })),
+      });
+    }
   }
   return plots;
 }
 
 /** The charts of every suite present in `rows`, in first-seen suite order. */
 export function choosePlots(rows: readonly BenchRow[]): SuitePlots[] {
-  const bySuite = new Map<string, BenchRow[]>();
-  for (const r of rows) bySuite.set(r.suite, [...(bySuite.get(r.suite) ?? []), r]);
-  return [...bySuite].map(([suite, rs]) => ({ suite, plots: plotsForSuite(suite, rs) }));
+  return [...groupBy(rows, (r) => r.suite)].map(([suite, rs]) => ({
+    suite,
+    plots: plotsForSuite(suite, rs),
+  }));
 }
