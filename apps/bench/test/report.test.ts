@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error -- plain ESM helper shared with the playground check, no type declarations
 import { launchChromium } from '../../../scripts/playground-chromium.mjs';
 import { choosePlots, layoutOf } from '../src/report/choose-plots.js';
+import { runBench } from '../src/commands/bench.js';
 import { renderHtmlReport, writeHtmlReport } from '../src/report/html-report.js';
 import type { BenchRow } from '../src/suites/types.js';
 
@@ -254,6 +255,26 @@ describe('HTML report in headless Chromium', () => {
     const quasiY = parse(timeSeries[1].polyline)[0][1];
     expect(quasiY).toBeGreaterThan(deerY);
     expect(await page.$$eval('table.data tbody tr', (trs) => trs.length)).toBe(syntheticRows().length);
+    expect(errors).toEqual([]);
+  });
+
+  it('renders the real scan suite (--quick) with a chart per panel and the memcpy reference', async () => {
+    const report = await runBench(
+      { suite: 'scan', quick: true, repeats: 1, warmup: 0, progress: false },
+      () => {},
+    );
+    expect(report.rows.length).toBeGreaterThan(0);
+    const file = join(dir, 'scan.html');
+    writeHtmlReport(file, report);
+    const { page, errors } = browser;
+    await page.goto(pathToFileURL(file).href);
+    const series = await page.$$eval('g.series', (gs) =>
+      gs.map((g) => ({ label: g.getAttribute('data-label'), points: Number(g.getAttribute('data-points')) })),
+    );
+    expect(series.length).toBeGreaterThan(0);
+    for (const s of series) expect(s.points).toBeGreaterThan(0);
+    expect(series.some((s) => s.label?.includes('memcpy'))).toBe(true);
+    expect(await page.$$eval('table.data tbody tr', (trs) => trs.length)).toBe(report.rows.length);
     expect(errors).toEqual([]);
   });
 });
