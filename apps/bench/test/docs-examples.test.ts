@@ -67,6 +67,7 @@ export function instrument(code: string): { code: string; checks: number } {
 }
 
 const squash = (s: string) => s.replace(/\s+/g, '');
+const inspectOne = (v: unknown) => inspect(v, { breakLength: Infinity, depth: 6 });
 
 function pages(): string[] {
   return readdirSync(guideDir)
@@ -155,12 +156,14 @@ describe('guide examples', () => {
       const { code, checks } = instrument(block.code);
       const mismatches: string[] = [];
       let seen = 0;
-      (globalThis as Record<string, unknown>).__docsCheck = (expected: string, value: unknown) => {
+      (globalThis as Record<string, unknown>).__docsCheck = (expected: string, ...values: unknown[]) => {
         seen++;
-        const printed =
-          typeof value === 'string' ? value : inspect(value, { breakLength: Infinity, depth: 6 });
-        if (squash(printed) !== squash(expected))
-          mismatches.push(`printed ${printed}, page says ${expected}`);
+        // As console.log prints it (strings bare), or with strings quoted as util.inspect shows them.
+        const bare = values.map((v) => (typeof v === 'string' ? v : inspectOne(v))).join(' ');
+        const quoted = values.map(inspectOne).join(' ');
+        if (squash(bare) !== squash(expected) && squash(quoted) !== squash(expected)) {
+          mismatches.push(`printed ${bare}, page says ${expected}`);
+        }
       };
       const file = join(scratch, `block-${k}.ts`);
       // `export {}` makes every block a module (top-level await, no global name clashes).
