@@ -91,3 +91,34 @@ export function unpackStates(
   }
   return check === 0;
 }
+
+/**
+ * Like {@link unpackStates} for a result in the states layout `[count][T][k]` (what the chunked scan
+ * returns) instead of the packed layout.
+ */
+export function unpackStateRows(
+  r: CheckedAffineArgs,
+  first: number,
+  count: number,
+  states: ArrayLike<number>,
+): boolean {
+  const { k, length: T, size: n } = r;
+  const P = n / k;
+  const od = r.out.data;
+  let check = 0;
+  for (let q = 0; q < count; q++) {
+    const kb = Math.floor((first + q) / P);
+    const p = first + q - kb * P;
+    for (let t = 0; t < T; t++) {
+      const dst = r.reverse ? T - 1 - t : t;
+      const o = (q * T + t) * k;
+      const ob = r.out.offset + kb * r.out.batchStride + dst * r.out.timeStride + p * k;
+      for (let i = 0; i < k; i++) {
+        const v = states[o + i];
+        od[ob + i] = v;
+        check += v - v;
+      }
+    }
+  }
+  return check === 0;
+}

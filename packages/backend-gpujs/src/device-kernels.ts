@@ -1,7 +1,8 @@
 /**
  * Kernel sources of the on-device quasi-DEER iteration (see `device-solver.ts`). Layouts:
  * previous states `[B][T+1][n]` (row 0 of each sequence is h0), f and diagonal `[B][T][n]`, packed
- * diagonal scan elements `[B·n][T][2]` = (a, v) as in `affine-pack.ts` with k = 1.
+ * diagonal scan elements `[B·n][T][2]` = (a, v) as in `affine-pack.ts` with k = 1, scanned states
+ * `[B·n][T]`.
  */
 
 /**
@@ -28,7 +29,10 @@ export const LINEARIZE_SOURCE = `function (gcF, gcD, gcPrev) {
   return gcF[o] - gcD[o] * gcPrev[(b * (T + 1) + t) * n + i];
 }`;
 
-/** The scanned states back into the `[B][T+1][n]` layout (row 0 copied from the previous buffer). */
+/**
+ * The scanned states (`[B·n][T]`, what the chunked scan returns) back into the `[B][T+1][n]` layout
+ * (row 0 copied from the previous buffer).
+ */
 export const EXTRACT_SOURCE = `function (gcE, gcPrev) {
   const n = this.constants.gcN;
   const T = this.constants.gcT;
@@ -40,5 +44,5 @@ export const EXTRACT_SOURCE = `function (gcE, gcPrev) {
   if (r < 1) {
     return gcPrev[x];
   }
-  return gcE[((b * n + i) * T + r - 1) * 2 + 1];
+  return gcE[(b * n + i) * T + r - 1];
 }`;

@@ -20,6 +20,12 @@ import {
 import type { GPU, IPipelineRunShortcut } from 'gpu.js';
 import { EXTRACT_SOURCE, LINEARIZE_SOURCE } from './device-kernels.js';
 import { type GpuCell, isGpuCell, previousStates } from './gpu-cell.js';
+import {
+  CHUNK_APPLY_SOURCE,
+  CHUNK_REDUCE_SOURCE,
+  chunkCount,
+  DEFAULT_CHUNK_LENGTH,
+} from './chunked-kernel.js';
 import { passDistances, SCAN_PASS_SOURCE } from './scan-kernel.js';
 
 /** Why {@link solveOnGpuJs} declines a call (it then returns null and the caller solves on the host). */
@@ -113,19 +119,28 @@ async function run(
   const fK = mk(cell.kernelSources.step, B * T * n);
   const dK = mk(cell.kernelSources.diagonal as string, B * T * n);
   const linK = mk(LINEARIZE_SOURCE, B * n * T * 2);
-  const scanK = gpu.createKernel(SCAN_PASS_SOURCE as never, {
-    output: [B * n * T * 2],
-    constants: { k: 1, S: 2, T },
-    tactic: 'precision',
-  }) as unknown as Kernel & ((...a: unknown[]) => unknown);
+  // The chunked diagonal scan (see chunked-kernel.ts) over the B·n independent components.
+  const L = DEFAULT_CHUNK_LENGTH;
+  const C = chunkCount(T, L);
+  const chunkConstants = { T, L, C };
+  const mkc = (src: string, output: number, c: Record<string, number>) =>
+    gpu.createKernel(src as never, {
+      output: [output],
+      constants: c,
+      tactic: 'precision',
+    }) as unknown as Kernel & ((...a: unknown[]) => unknown);
+  const reduceK = mkc(CHUNK_REDUCE_SOURCE, B * n * C * 2, chunkConstants);
+  const passK = mkc(SCAN_PASS_SOURCE, B * n * C * 2, { k: 1, S: 2, T: C });
+  const applyK = mkc(CHUNK_APPLY_SOURCE, B * n * T, chunkConstants);
   const extK = mk(EXTRACT_SOURCE, B * (T + 1) * n);
-  const distances = passDistances(T);
+  const distances = passDistances(C);
   const pipeline: IPipelineRunShortcut = gpu.createPipeline((p: unknown, x: unknown) => {
     const f = fK(p, x);
     const d = dK(p, x);
-    let e = linK(f, d, p);
-    for (const dist of distances) e = scanK(e, dist);
-    return [extK(e, p), f] as never;
+    const e = linK(f, d, p);
+    let agg = reduceK(e);
+    for (const dist of distances) agg = passK(agg, dist);
+    return [extK(applyK(e, agg), p), f] as never;
   });
 
   const history: IterationRecord[] = [];
@@ -205,7 +220,7 @@ async function run(
     }
   } finally {
     await pipeline.destroy();
-    for (const kern of [fK, dK, linK, scanK, extK]) kern.destroy?.();
+    for (const kern of [fK, dK, linK, reduceK, passK, applyK, extK]) kern.destroy?.();
   }
   for (let b = 0; b < B; b++)
     if (!converged[b] && !events.some((e) => e.sequence === b && e.kind === 'non-finite'))

@@ -1,6 +1,7 @@
 /** The gpu.js scan backend: affine scans as Hillis–Steele passes kept on the device between passes. */
 import {
   type AffineScanArgs,
+  checkInteger,
   type DeviceSolver,
   type DTypeCapabilities,
   type ScanBackend,
@@ -9,7 +10,8 @@ import {
 } from '@antler/core';
 import type { GPU } from 'gpu.js';
 import { checkAffineArgs, MAX_DENSE_SIZE } from './affine-args.js';
-import { packAffine, packedStepSize, problemCount, unpackStates } from './affine-pack.js';
+import { packAffine, packedStepSize, problemCount, unpackStateRows, unpackStates } from './affine-pack.js';
+import { DEFAULT_CHUNK_LENGTH } from './chunked-kernel.js';
 import { solveOnGpuJs } from './device-solver.js';
 import { CPU_MODES, type GpuJsMode, openGpuJsMode } from './gpujs-mode.js';
 import { MAX_PACKED_ELEMENTS } from './scan-kernel.js';
@@ -29,6 +31,13 @@ export interface GpuJsBackendOptions {
    * larger batches are split into several pipelines.
    */
   readonly maxPackedElements?: number;
+  /**
+   * Scan algorithm: `'auto'` (default) uses the chunked scan for 1×1 problems (diagonal structure) and
+   * Hillis–Steele passes otherwise; `'hillis-steele'` always uses the passes over all of T.
+   */
+  readonly algorithm?: 'auto' | 'hillis-steele';
+  /** Chunk length of the chunked diagonal scan; default 8. */
+  readonly chunkLength?: number;
 }
 
 /** A {@link ScanBackend} on gpu.js, saying what actually executed. */
@@ -52,6 +61,8 @@ export interface GpuJsBackend extends ScanBackend, DeviceSolver {
    * for not fusing the last scan. Null when the asked-for mode ran fused.
    */
   readonly fallbackReason: string | null;
+  /** The scan algorithm of the last scan (`'chunked'` or `'hillis-steele'`), null before the first. */
+  readonly algorithm: 'chunked' | 'hillis-steele' | null;
   /** The gpu.js instance (for custom kernels on the same device). */
   readonly gpu: GPU;
   /** Releases the compiled kernels and the gpu.js instance. */
@@ -82,6 +93,8 @@ export interface GpuJsBackend extends ScanBackend, DeviceSolver {
 export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Promise<GpuJsBackend> {
   const opened = await openGpuJsMode(options.mode ?? 'webgpu', options.webgpu);
   const plans = new ScanPlanCache(opened.gpu, options.cacheSize ?? 16);
+  const algorithm = options.algorithm === 'hillis-steele' ? 'hillis-steele' : 'chunked';
+  const chunkLength = checkInteger(options.chunkLength ?? DEFAULT_CHUNK_LENGTH, 'chunkLength');
   const limit = Math.min(options.maxPackedElements ?? MAX_PACKED_ELEMENTS, MAX_PACKED_ELEMENTS);
   const caps: DTypeCapabilities = {
     affine: ['diagonal', 'block', 'dense'],
@@ -90,6 +103,7 @@ export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Pro
     kalman: [],
   };
   let last: PlanExecution | null = null;
+  let lastAlgorithm: 'chunked' | 'hillis-steele' | null = null;
   const backend: GpuJsBackend = {
     name: `gpujs-${opened.ranOn}`,
     synchronous: false,
@@ -99,6 +113,9 @@ export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Pro
     onCpu: CPU_MODES.includes(opened.ranOn),
     adapter: opened.adapter,
     gpu: opened.gpu,
+    get algorithm() {
+      return lastAlgorithm;
+    },
     get executorKind() {
       return last?.executorKind ?? null;
     },
@@ -124,13 +141,19 @@ export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Pro
         const count = Math.min(chunk, total - first);
         const packed = new Float32Array(count * perProblem);
         packAffine(r, first, count, packed);
-        let scanned: ArrayLike<number> = packed;
-        if (r.length > 1) {
-          const run = await plans.run(packed, count, r.length, r.k);
-          scanned = run.result;
-          last = run.execution;
+        if (r.length === 1) {
+          // One step: the packed offset already is the state (s0 folded in); nothing to scan.
+          finite = unpackStates(r, first, count, packed) && finite;
+          continue;
         }
-        finite = unpackStates(r, first, count, scanned) && finite;
+        const run = await plans.run(packed, count, r.length, r.k, algorithm, chunkLength);
+        last = run.execution;
+        lastAlgorithm = run.layout === 'states' ? 'chunked' : 'hillis-steele';
+        const ok =
+          run.layout === 'states'
+            ? unpackStateRows(r, first, count, run.result)
+            : unpackStates(r, first, count, run.result);
+        finite = ok && finite;
       }
       return { finite };
     },

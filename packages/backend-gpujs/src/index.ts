@@ -15,3 +15,4 @@ export * from './cell-source.js';
 export * from './gpu-cell.js';
 export * from './device-kernels.js';
 export * from './device-solver.js';
+export * from './chunked-kernel.js';

@@ -4,6 +4,7 @@
  * (WebGPU storage buffers, or one shared wasm memory on webasm) and a single readback at the end.
  */
 import type { GPU, IPipelineRunShortcut } from 'gpu.js';
+import { CHUNK_APPLY_SOURCE, CHUNK_REDUCE_SOURCE, chunkCount } from './chunked-kernel.js';
 import { passDistances, SCAN_PASS_SOURCE } from './scan-kernel.js';
 
 /** How the last plan ran, as gpu.js reports it. */
@@ -17,9 +18,26 @@ export interface PlanExecution {
 }
 
 interface Plan {
-  readonly kernel: { destroy?: (removeCanvasReferences?: boolean) => void };
+  readonly kernels: { destroy?: (removeCanvasReferences?: boolean) => void }[];
   readonly pipeline: IPipelineRunShortcut;
 }
+
+/**
+ * How a plan scans: `'hillis-steele'` passes over all of T (any k; result in the packed layout) or
+ * `'chunked'` (k = 1 only; result is the states `[Q][T]`), see `chunked-kernel.ts`.
+ */
+export type ScanAlgorithm = 'hillis-steele' | 'chunked';
+
+/** The result of {@link ScanPlanCache.run}. */
+export interface PlanResult {
+  /** Packed `[Q][T][k² + k]` (hillis-steele) or states `[Q][T]` (chunked). */
+  readonly result: ArrayLike<number>;
+  /** Which layout `result` has. */
+  readonly layout: 'packed' | 'states';
+  readonly execution: PlanExecution;
+}
+
+type KernelCall = ((...args: unknown[]) => unknown) & { destroy?: () => void };
 
 /** An LRU cache of scan plans for one gpu.js instance. */
 export class ScanPlanCache {
@@ -41,11 +59,15 @@ export class ScanPlanCache {
     count: number,
     length: number,
     k: number,
-  ): Promise<{ result: ArrayLike<number>; execution: PlanExecution }> {
-    const plan = this.#plan(count, length, k);
+    algorithm: ScanAlgorithm = 'hillis-steele',
+    chunkLength = 8,
+  ): Promise<PlanResult> {
+    const chunked = algorithm === 'chunked' && k === 1;
+    const plan = chunked ? this.#chunkedPlan(count, length, chunkLength) : this.#plan(count, length, k);
     const result = (await plan.pipeline(packed)) as ArrayLike<number>;
     return {
       result,
+      layout: chunked ? 'states' : 'packed',
       execution: {
         executorKind: plan.pipeline.executorKind,
         backend: plan.pipeline.backend,
@@ -54,8 +76,48 @@ export class ScanPlanCache {
     };
   }
 
+  #chunkedPlan(count: number, length: number, chunkLength: number): Plan {
+    return this.#cached(`chunked|${count}|${length}|${chunkLength}`, () => {
+      const C = chunkCount(length, chunkLength);
+      const constants = { T: length, L: chunkLength, C };
+      const mk = (src: string, output: number, c: Record<string, number>) =>
+        this.#gpu.createKernel(src as never, {
+          output: [output],
+          constants: c,
+          tactic: 'precision',
+        }) as unknown as KernelCall;
+      const reduce = mk(CHUNK_REDUCE_SOURCE, count * C * 2, constants);
+      const pass = mk(SCAN_PASS_SOURCE, count * C * 2, { k: 1, S: 2, T: C });
+      const apply = mk(CHUNK_APPLY_SOURCE, count * length, constants);
+      const distances = passDistances(C);
+      const pipeline = this.#gpu.createPipeline((e: unknown) => {
+        let p = reduce(e);
+        for (const d of distances) p = pass(p, d);
+        return apply(e, p) as never;
+      });
+      return { kernels: [reduce, pass, apply], pipeline };
+    });
+  }
+
   #plan(count: number, length: number, k: number): Plan {
-    const key = `${count}|${length}|${k}`;
+    return this.#cached(`hs|${count}|${length}|${k}`, () => {
+      const S = k * k + k;
+      const kernel = this.#gpu.createKernel(SCAN_PASS_SOURCE as never, {
+        output: [count * length * S],
+        constants: { k, S, T: length },
+        tactic: 'precision',
+      }) as unknown as KernelCall;
+      const distances = passDistances(length);
+      const pipeline = this.#gpu.createPipeline((e: unknown) => {
+        let h = e;
+        for (const d of distances) h = kernel(h, d);
+        return h as never;
+      });
+      return { kernels: [kernel], pipeline };
+    });
+  }
+
+  #cached(key: string, build: () => Plan): Plan {
     const hit = this.#plans.get(key);
     if (hit) {
       // Refresh its place in the LRU order.
@@ -63,19 +125,7 @@ export class ScanPlanCache {
       this.#plans.set(key, hit);
       return hit;
     }
-    const S = k * k + k;
-    const kernel = this.#gpu.createKernel(SCAN_PASS_SOURCE as never, {
-      output: [count * length * S],
-      constants: { k, S, T: length },
-      tactic: 'precision',
-    });
-    const distances = passDistances(length);
-    const pipeline = this.#gpu.createPipeline((e: unknown) => {
-      let h = e;
-      for (const d of distances) h = (kernel as unknown as (x: unknown, d: number) => unknown)(h, d);
-      return h as never;
-    });
-    const plan: Plan = { kernel: kernel as unknown as Plan['kernel'], pipeline };
+    const plan = build();
     this.#plans.set(key, plan);
     while (this.#plans.size > this.#capacity) {
       const [oldest, old] = this.#plans.entries().next().value as [string, Plan];
@@ -95,5 +145,5 @@ export class ScanPlanCache {
 
 async function destroyPlan(plan: Plan): Promise<void> {
   await plan.pipeline.destroy();
-  plan.kernel.destroy?.();
+  for (const k of plan.kernels) k.destroy?.();
 }

@@ -4,6 +4,9 @@ import { describeScanBackend } from '../../scan/test/backend-conformance.js';
 import { createGpuJsBackend } from '../src/index.js';
 import { probes } from './modes.js';
 
+// float32 scans reassociate products (log₂T passes, or chunk aggregates): a few ulps more than the loop.
+const options = { tolerance: { float32: 1e-4 }, longLength: 3000 };
+
 for (const probe of probes) {
   if (!probe.ran) {
     describe(`gpujs ${probe.mode}`, () => {
@@ -11,10 +14,24 @@ for (const probe of probes) {
     });
     continue;
   }
-  // float32 Hillis–Steele reassociates products over log₂T passes: a few ulps more than the sequential loop.
+  // Default: chunked scan for diagonal, Hillis–Steele for block and dense.
   describeScanBackend(`gpujs ${probe.mode}`, () => createGpuJsBackend({ mode: probe.mode }), {
-    tolerance: { float32: 1e-4 },
+    ...options,
     numRuns: probe.mode === 'cpu' ? 8 : 12,
-    longLength: 3000,
   });
+}
+
+const first = probes.find((p) => p.ran);
+if (first) {
+  // The other diagonal paths: Hillis–Steele over all of T, and an odd chunk length (ragged last chunk).
+  describeScanBackend(
+    `gpujs ${first.mode} (hillis-steele)`,
+    () => createGpuJsBackend({ mode: first.mode, algorithm: 'hillis-steele' }),
+    { ...options, numRuns: 8 },
+  );
+  describeScanBackend(
+    `gpujs ${first.mode} (chunkLength 3)`,
+    () => createGpuJsBackend({ mode: first.mode, chunkLength: 3 }),
+    { ...options, numRuns: 8 },
+  );
 }
