@@ -26,10 +26,17 @@ import {
   chunkCount,
   DEFAULT_CHUNK_LENGTH,
 } from './chunked-kernel.js';
-import { passDistances, SCAN_PASS_SOURCE } from './scan-kernel.js';
+import { MAX_PACKED_ELEMENTS, passDistances, SCAN_PASS_SOURCE } from './scan-kernel.js';
 
-/** Why {@link solveOnGpuJs} declines a call (it then returns null and the caller solves on the host). */
-export function deviceSolveUnsupported(cell: Cell, options: SolveOptions): string | null {
+/**
+ * Why {@link solveOnGpuJs} declines a call (it then returns null and the caller solves on the host), or
+ * null when it runs it. With `inputs`, the problem size is checked too.
+ */
+export function deviceSolveUnsupported(
+  cell: Cell,
+  options: SolveOptions,
+  inputs?: FloatArray,
+): string | null {
   if ((options.method ?? 'deer') !== 'quasi-deer')
     return `method ${options.method ?? 'deer'} (only quasi-deer runs on the device)`;
   if ((options.dtype ?? 'float64') !== 'float32')
@@ -39,6 +46,14 @@ export function deviceSolveUnsupported(cell: Cell, options: SolveOptions): strin
   if (!cell.spec.diagonal) return 'the gpuCell has no diagonal function';
   if (options.clip !== undefined) return 'clip (not implemented on the device)';
   if (options.elk) return 'elk options';
+  if (inputs) {
+    const B = options.batch ?? 1;
+    const T = cell.inputSize > 0 ? inputs.length / (B * cell.inputSize) : (options.length ?? 0);
+    const largest = B * cell.stateSize * (T + 1) * 2;
+    if (largest > MAX_PACKED_ELEMENTS) {
+      return `B·n·T = ${B}·${cell.stateSize}·${T} needs ${largest} floats per kernel, above ${MAX_PACKED_ELEMENTS} (float32 thread indices)`;
+    }
+  }
   return null;
 }
 
@@ -53,7 +68,7 @@ export function solveOnGpuJs(
   inputs: FloatArray,
   options: SolveOptions,
 ): Promise<SolveResult> | null {
-  if (deviceSolveUnsupported(cell, options) !== null) return null;
+  if (deviceSolveUnsupported(cell, options, inputs) !== null) return null;
   return run(gpu, backendName, cell as GpuCell, inputs, options);
 }
 

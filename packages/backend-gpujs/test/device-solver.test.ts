@@ -1,7 +1,7 @@
 /** quasi-DEER on the gpu.js device for a gpuCell, against the plain sequential float64 loop. */
 import { ConvergenceError } from '@antler/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createGpuJsBackend, type GpuJsBackend, gpuCell } from '../src/index.js';
+import { createGpuJsBackend, deviceSolveUnsupported, type GpuJsBackend, gpuCell } from '../src/index.js';
 import { probes } from './modes.js';
 
 /** f_i = tanh(0.7 h_i − 0.4 h_{(i+1) mod n} + x_i): coupled, so the diagonal Jacobian is an approximation. */
@@ -109,6 +109,15 @@ for (const probe of probes) {
       expect(b.solveOnDevice(cell, x, { method: 'deer', dtype: 'float32' })).toBeNull();
       const plain = { ...cell, step: cell.step };
       expect(b.solveOnDevice(plain, x, { method: 'quasi-deer', dtype: 'float32' })).toBeNull();
+      expect(deviceSolveUnsupported(plain, { method: 'quasi-deer', dtype: 'float32' })).toMatch(
+        /only cells made by gpuCell/,
+      );
+      // Too large for float32 thread indices: declined with the reason, not run wrongly.
+      const huge = { length: 2 ** 22 * 3 } as unknown as Float32Array;
+      expect(deviceSolveUnsupported(cell, { method: 'quasi-deer', dtype: 'float32' }, huge)).toMatch(
+        /floats per kernel/,
+      );
+      expect(b.solveOnDevice(cell, huge, { method: 'quasi-deer', dtype: 'float32' })).toBeNull();
     });
   });
 }
