@@ -13,6 +13,7 @@ import {
   centralDifference,
   elmanBptt,
   elmanCell,
+  gruBptt,
   gruCell,
   linearLoss,
   relativeError,
@@ -348,5 +349,19 @@ describe('AdjointWorkspace', () => {
       expect(reused.adjointStates).toEqual(fresh.adjointStates);
     }
     expect(workspace.bytes).toBe(2 * 30 * 9 * 8);
+  });
+});
+
+describe('fixtures sanity', () => {
+  it('the written-out GRU BPTT matches the test GRU cell trajectory and its VJP loop', () => {
+    const cell = gruCell(3, 2, 60);
+    const { inputs, h0, g, states } = setup(cell, 2, 12, 61);
+    const ref = gruBptt(cell.parameters as NonNullable<Cell['parameters']>, inputs, 2, 12, h0, g);
+    expect(relativeError(ref.states, states)).toBeLessThan(1e-14);
+    const loop = vjpBptt(cell, inputs, states, 2, 12, h0, g);
+    for (const name of Object.keys(loop.params))
+      expect(relativeError(ref.params[name], loop.params[name])).toBeLessThan(1e-13);
+    expect(relativeError(ref.inputs, loop.inputs)).toBeLessThan(1e-13);
+    expect(relativeError(ref.h0, loop.h0)).toBeLessThan(1e-13);
   });
 });

@@ -460,3 +460,116 @@ export function newtonSolveForTests(cell: Cell, inputs: FloatArray, options: Sol
     seconds: (performance.now() - started) / 1000,
   };
 }
+
+/**
+ * Backpropagation through time for a PyTorch GRU written out from its equations (reads only the
+ * parameters by name; no cell code): forward pass storing gates, then one reverse loop.
+ */
+export function gruBptt(
+  params: TensorMap,
+  inputs: ArrayLike<number>,
+  batch: number,
+  length: number,
+  h0: Float64Array | null,
+  g: Float64Array,
+): ReferenceGradients & { states: Float64Array } {
+  const Wi = params.weight_ih_l0.data;
+  const Wh = params.weight_hh_l0.data;
+  const bi = params.bias_ih_l0.data;
+  const bh = params.bias_hh_l0.data;
+  const n = params.weight_hh_l0.shape[1];
+  const m = params.weight_ih_l0.shape[1];
+  const T = length;
+  const N = batch * T;
+  const r = new Float64Array(N * n);
+  const z = new Float64Array(N * n);
+  const c = new Float64Array(N * n);
+  const hn = new Float64Array(N * n);
+  const s = new Float64Array(N * n);
+  const prevOf = (b: number, t: number, j: number): number =>
+    t === 0 ? (h0 ? h0[b * n + j] : 0) : s[(b * T + t - 1) * n + j];
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < T; t++) {
+      const k = b * T + t;
+      for (let i = 0; i < n; i++) {
+        let ar = bi[i] + bh[i];
+        let az = bi[n + i] + bh[n + i];
+        let ai = bi[2 * n + i];
+        let ah = bh[2 * n + i];
+        for (let j = 0; j < m; j++) {
+          ar += Wi[i * m + j] * inputs[k * m + j];
+          az += Wi[(n + i) * m + j] * inputs[k * m + j];
+          ai += Wi[(2 * n + i) * m + j] * inputs[k * m + j];
+        }
+        for (let j = 0; j < n; j++) {
+          const hv = prevOf(b, t, j);
+          ar += Wh[i * n + j] * hv;
+          az += Wh[(n + i) * n + j] * hv;
+          ah += Wh[(2 * n + i) * n + j] * hv;
+        }
+        const q = k * n + i;
+        r[q] = 1 / (1 + Math.exp(-ar));
+        z[q] = 1 / (1 + Math.exp(-az));
+        hn[q] = ah;
+        c[q] = Math.tanh(ai + r[q] * ah);
+      }
+      for (let i = 0; i < n; i++) {
+        const q = k * n + i;
+        s[q] = (1 - z[q]) * c[q] + z[q] * prevOf(b, t, i);
+      }
+    }
+  }
+  const gWi = new Float64Array(Wi.length);
+  const gWh = new Float64Array(Wh.length);
+  const gbi = new Float64Array(bi.length);
+  const gbh = new Float64Array(bh.length);
+  const gx = new Float64Array(N * m);
+  const gh0 = new Float64Array(batch * n);
+  for (let b = 0; b < batch; b++) {
+    let lam = new Float64Array(n);
+    for (let i = 0; i < n; i++) lam[i] = g[(b * T + T - 1) * n + i];
+    for (let t = T - 1; t >= 0; t--) {
+      const k = b * T + t;
+      const next = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const q = k * n + i;
+        const gac = lam[i] * (1 - z[q]) * (1 - c[q] * c[q]);
+        const gaz = lam[i] * (prevOf(b, t, i) - c[q]) * z[q] * (1 - z[q]);
+        const ghn = gac * r[q];
+        const gar = gac * hn[q] * r[q] * (1 - r[q]);
+        next[i] += lam[i] * z[q];
+        gbi[i] += gar;
+        gbi[n + i] += gaz;
+        gbi[2 * n + i] += gac;
+        gbh[i] += gar;
+        gbh[n + i] += gaz;
+        gbh[2 * n + i] += ghn;
+        for (let j = 0; j < m; j++) {
+          const xv = inputs[k * m + j];
+          gWi[i * m + j] += gar * xv;
+          gWi[(n + i) * m + j] += gaz * xv;
+          gWi[(2 * n + i) * m + j] += gac * xv;
+          gx[k * m + j] += Wi[i * m + j] * gar + Wi[(n + i) * m + j] * gaz + Wi[(2 * n + i) * m + j] * gac;
+        }
+        for (let j = 0; j < n; j++) {
+          const hv = prevOf(b, t, j);
+          gWh[i * n + j] += gar * hv;
+          gWh[(n + i) * n + j] += gaz * hv;
+          gWh[(2 * n + i) * n + j] += ghn * hv;
+          next[j] += Wh[i * n + j] * gar + Wh[(n + i) * n + j] * gaz + Wh[(2 * n + i) * n + j] * ghn;
+        }
+      }
+      if (t === 0) gh0.set(next, b * n);
+      else {
+        for (let i = 0; i < n; i++) next[i] += g[(k - 1) * n + i];
+        lam = next;
+      }
+    }
+  }
+  return {
+    states: s,
+    params: { weight_ih_l0: gWi, weight_hh_l0: gWh, bias_ih_l0: gbi, bias_hh_l0: gbh },
+    inputs: gx,
+    h0: gh0,
+  };
+}
