@@ -156,6 +156,7 @@ export function plotsForSuite(suite: string, rows: readonly BenchRow[]): Plot[] 
       layout,
       { title: 'time', label: 'median time [s]', logY: true },
       (r) => r.timing?.median,
+      isMemcpy,
     ),
     ...metricPlots(suite, rows, layout, { title: 'iterations', label: 'iterations', logY: false }, (r) =>
       isNum(r.metrics.iterations) ? r.metrics.iterations : undefined,
