@@ -3,4 +3,8 @@
  *
  * @packageDocumentation
  */
-export {};
+export * from './cells/elman.js';
+export * from './cells/gru.js';
+export * from './parameters.js';
+export * from './random.js';
+export * from './zoo-cell.js';
