@@ -1,7 +1,8 @@
 /**
  * Side-by-side timings on this machine: the gpu.js scan backend in every mode that runs, against the
  * CPU sequential scan (float32, same arrays), plus one on-device quasi-DEER solve. Median of 5 after 2
- * warm-ups; includes packing, upload and readback (what a caller of affineScan pays).
+ * warm-ups; includes packing, upload and readback (what a caller of affineScan pays). The machine is
+ * shared, so compare columns of one run, not runs.
  *
  *   npx tsx --conditions=@antler/source packages/backend-gpujs/scripts/measure.ts
  */
@@ -45,6 +46,12 @@ for (const p of probes)
 const modes = probes.filter((p) => p.ran).map((p) => p.mode as GpuJsMode);
 const backends: [string, ScanBackend][] = [['cpu-sequential', createSequentialBackend()]];
 for (const mode of modes) backends.push([`gpujs ${mode}`, await createGpuJsBackend({ mode })]);
+// The same device without the chunked diagonal scan, to show what the algorithm buys in the same run.
+if (modes.length > 0)
+  backends.push([
+    `gpujs ${modes[0]} hillis-steele`,
+    await createGpuJsBackend({ mode: modes[0], algorithm: 'hillis-steele' }),
+  ]);
 
 const cases = [
   ['diagonal', 1, 1024, 1],
@@ -94,7 +101,7 @@ const seq = await median(() => {
 });
 console.log(`\nquasi-DEER solve, coupled tanh gpuCell n=8, B=${B}, T=${T}, float32:`);
 console.log(`cpu sequential loop (cell.step, float64): ${seq.toFixed(2)} ms`);
-for (const [name, backend] of backends.slice(1)) {
+for (const [name, backend] of backends.slice(1, 1 + modes.length)) {
   const solver = backend as unknown as {
     solveOnDevice: (...a: unknown[]) => Promise<{ iterations: number; converged: boolean; residual: number }>;
   };
