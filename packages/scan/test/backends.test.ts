@@ -23,3 +23,6 @@ describeScanBackend('cpu-best (always threaded)', () =>
   createBestCpuBackend({ threads: 2, threadedFrom: 1 }),
 );
 describeScanBackend('cpu-best (defaults)', () => createBestCpuBackend());
+describeScanBackend('cpu-threaded (2 threads, lanes split whenever possible)', () =>
+  createThreadedBackend({ threads: 2, minWorkPerThread: 1, laneSplitMinBytes: 0 }),
+);

@@ -1,13 +1,13 @@
 /** `createBestCpuBackend`: sequential for small problems, threads for large ones (from measurements). */
-import { availableParallelism } from 'node:os';
 import type { AffineScanArgs, KalmanScanArgs, ScanBackend, ScanReport } from '@antler/core';
 import { kalmanScanSequential } from '../kalman/sequential-kalman.js';
 import { affineScanSequential } from './sequential-backend.js';
+import { hardwareThreads } from '../threads/node-builtins.js';
 import { createThreadedBackend, type ThreadedScanBackend } from './threaded-backend.js';
 
 /** Options of {@link createBestCpuBackend}. */
 export interface BestCpuBackendOptions {
-  /** Threads in all (default `os.availableParallelism()`); 1 means always sequential. */
+  /** Threads in all (default `os.hardwareThreads()`); 1 means always sequential. */
   readonly threads?: number;
   /**
    * Smallest number of state elements (batch × length × size) handed to threads (default 2,000,000:
@@ -33,7 +33,7 @@ export interface BestCpuBackendOptions {
  * ```
  */
 export function createBestCpuBackend(options: BestCpuBackendOptions = {}): ScanBackend {
-  const threads = options.threads ?? availableParallelism();
+  const threads = options.threads ?? hardwareThreads();
   const from = options.threadedFrom ?? 2_000_000;
   let threaded: ThreadedScanBackend | null = null;
   const caps = {

@@ -5,7 +5,6 @@
  * into shared staging buffers and the output copied back: pass SharedArrayBuffer-backed arrays to avoid
  * those copies.
  */
-import { availableParallelism } from 'node:os';
 import {
   type AffineScanArgs,
   checkInteger,
@@ -28,12 +27,13 @@ import { aggregateOperatorSize, STRUCTURE_CODE } from '../affine/aggregate.js';
 import { type ResolvedAffineArgs, resolveAffineArgs } from '../affine/validate-args.js';
 import { kalmanScanSequential } from '../kalman/sequential-kalman.js';
 import type { AffineTask } from '../threads/affine-task.js';
+import { hardwareThreads } from '../threads/node-builtins.js';
 import { ScanWorkerPool } from '../threads/worker-pool.js';
 import { affineScanSequential } from './sequential-backend.js';
 
 /** Options of {@link createThreadedBackend}. */
 export interface ThreadedBackendOptions {
-  /** Threads in all, the calling thread included (default: `os.availableParallelism()`). */
+  /** Threads in all, the calling thread included (default: `os.hardwareThreads()`). */
   readonly threads?: number;
   /**
    * Below this many steps × state size per thread a call runs on the calling thread alone
@@ -45,6 +45,13 @@ export interface ThreadedBackendOptions {
    * aggregates cost n or k times the scan, so this only pays with many more threads than n).
    */
   readonly chunkAllStructures?: boolean;
+  /**
+   * Split the lanes of diagonal (the blocks of block-diagonal) sequences across threads when each
+   * thread's share of a step is at least this many bytes (default 64, one cache line; `Infinity` never
+   * splits lanes). Lane splitting needs no extra work; below a cache line the threads would fight over
+   * the same lines.
+   */
+  readonly laneSplitMinBytes?: number;
 }
 
 /** A {@link ScanBackend} that owns worker threads: call `dispose()` when done. */
@@ -116,10 +123,19 @@ class Staging {
  * ```
  */
 export function createThreadedBackend(options: ThreadedBackendOptions = {}): ThreadedScanBackend {
-  const threads = checkInteger(options.threads ?? availableParallelism(), 'threads');
+  const threads = checkInteger(options.threads ?? hardwareThreads(), 'threads');
   const minWork = options.minWorkPerThread ?? 16384;
+  const laneSplitMinBytes = options.laneSplitMinBytes ?? 64;
   const pool = new ScanWorkerPool(threads - 1);
   const staging = new Staging();
+
+  /** Whether to split lanes (blocks) across threads: enough of them, each thread's share ≥ `laneSplitMinBytes`. */
+  function laneSplit(r: ResolvedAffineArgs): boolean {
+    if (r.structure === 'dense') return false;
+    const groups = r.structure === 'block' ? r.size / r.blockSize : r.size;
+    const bytesPerThread = (r.size / threads) * (r.out.data instanceof Float32Array ? 4 : 8);
+    return groups >= threads && bytesPerThread >= laneSplitMinBytes;
+  }
 
   function runThreaded(r0: ResolvedAffineArgs): boolean {
     const shape = { batch: r0.batch, length: r0.length };
@@ -148,6 +164,36 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
       for (let k = 0; k < r.batch; k++) {
         const per = Math.ceil(r.batch / threads);
         perThread[Math.floor(k / per)].push(...chunkTasks(r, k, [0, r.length], scratch, 1));
+      }
+      finite = pool.run(perThread, workSize);
+    } else if (laneSplit(r)) {
+      // Independent lanes (diagonal) or blocks: each thread scans a contiguous range of them over the
+      // whole sequence — no extra work, unlike chunking in time.
+      const k = r.structure === 'block' ? r.blockSize : 1;
+      const groups = n / k;
+      const perThread: AffineTask[][] = Array.from({ length: threads }, () => []);
+      const scratch: ChunkedScratch = {
+        m: staging.float64('m', 1),
+        c: staging.float64('c', 1),
+        carries: staging.float64('carries', 1),
+        work: new Float64Array(workSize),
+      };
+      for (let kb = 0; kb < r.batch; kb++) {
+        const [task] = chunkTasks(r, kb, [0, r.length], scratch, 1);
+        for (let th = 0; th < threads; th++) {
+          const g0 = Math.round((th * groups) / threads);
+          const g1 = Math.round(((th + 1) * groups) / threads);
+          if (g1 <= g0) continue;
+          const lane0 = g0 * k;
+          perThread[th].push({
+            ...task,
+            size: (g1 - g0) * k,
+            a: { ...task.a, offset: task.a.offset + lane0 * k },
+            b: { ...task.b, offset: task.b.offset + lane0 },
+            out: { ...task.out, offset: task.out.offset + lane0 },
+            s0Offset: task.s0Offset + lane0,
+          });
+        }
       }
       finite = pool.run(perThread, workSize);
     } else {
@@ -198,7 +244,7 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
       // Chunking a single sequence costs an aggregate pass: for dense (block) operators an n×n (k×k)
       // product per step, n (k) times the scan itself, so on few threads it cannot win; only whole
       // sequences are spread then.
-      const chunkable = r.structure === 'diagonal' || (options.chunkAllStructures ?? false);
+      const chunkable = r.structure === 'diagonal' || (options.chunkAllStructures ?? false) || laneSplit(r);
       if (
         threads === 1 ||
         perThread < minWork ||

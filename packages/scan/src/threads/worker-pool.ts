@@ -3,9 +3,10 @@
  * workers run (Node allows this on the main thread), so the threaded backend stays synchronous, and
  * takes a share of the work itself.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { BackendUnavailableError } from '@antler/core';
 import { type AffineTask, runAffineTask } from './affine-task.js';
+import { workerThreads } from './node-builtins.js';
 import { CONTROL_DONE, CONTROL_ERROR, CONTROL_NONFINITE, scanWorkerSource } from './worker-source.js';
 import { LOCAL_AFFINE_KERNELS } from '../affine/chunked.js';
 
@@ -30,9 +31,10 @@ export class ScanWorkerPool {
   private ensureStarted(): void {
     if (this.disposed) throw new BackendUnavailableError('cpu-threaded', 'the backend was disposed');
     if (this.workers.length === this.size) return;
+    const { Worker: WorkerClass } = workerThreads();
     const source = scanWorkerSource();
     for (let i = this.workers.length; i < this.size; i++) {
-      const worker = new Worker(source, { eval: true });
+      const worker = new WorkerClass(source, { eval: true });
       // Idle workers must not keep the process alive.
       worker.unref();
       // Exceptions inside a task are reported through the control block; this only keeps an
