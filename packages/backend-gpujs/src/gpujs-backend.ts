@@ -32,11 +32,11 @@ export interface GpuJsBackendOptions {
    */
   readonly maxPackedElements?: number;
   /**
-   * Scan algorithm: `'auto'` (default) uses the chunked scan for 1×1 problems (diagonal structure) and
-   * Hillis–Steele passes otherwise; `'hillis-steele'` always uses the passes over all of T.
+   * Scan algorithm: `'auto'` (default) uses the chunked scan for 1×1 and 2×2 problems (diagonal, block
+   * size 1 or 2, dense n ≤ 2) and Hillis–Steele passes otherwise; `'hillis-steele'` always uses the passes over all of T.
    */
   readonly algorithm?: 'auto' | 'hillis-steele';
-  /** Chunk length of the chunked diagonal scan; default 8. */
+  /** Chunk length of the chunked scan; default 8. */
   readonly chunkLength?: number;
 }
 

@@ -4,7 +4,13 @@
  * (WebGPU storage buffers, or one shared wasm memory on webasm) and a single readback at the end.
  */
 import type { GPU, IPipelineRunShortcut } from 'gpu.js';
-import { CHUNK_APPLY_SOURCE, CHUNK_REDUCE_SOURCE, chunkCount } from './chunked-kernel.js';
+import {
+  CHUNK_APPLY_2_SOURCE,
+  CHUNK_APPLY_SOURCE,
+  CHUNK_REDUCE_2_SOURCE,
+  CHUNK_REDUCE_SOURCE,
+  chunkCount,
+} from './chunked-kernel.js';
 import { passDistances, SCAN_PASS_SOURCE } from './scan-kernel.js';
 
 /** How the last plan ran, as gpu.js reports it. */
@@ -24,13 +30,14 @@ interface Plan {
 
 /**
  * How a plan scans: `'hillis-steele'` passes over all of T (any k; result in the packed layout) or
- * `'chunked'` (k = 1 only; result is the states `[Q][T]`), see `chunked-kernel.ts`.
+ * `'chunked'` (k = 1 or 2; result is the states `[Q][T][k]`), see `chunked-kernel.ts`. A chunked
+ * request for k > 2 runs Hillis–Steele.
  */
 export type ScanAlgorithm = 'hillis-steele' | 'chunked';
 
 /** The result of {@link ScanPlanCache.run}. */
 export interface PlanResult {
-  /** Packed `[Q][T][k² + k]` (hillis-steele) or states `[Q][T]` (chunked). */
+  /** Packed `[Q][T][k² + k]` (hillis-steele) or states `[Q][T][k]` (chunked). */
   readonly result: ArrayLike<number>;
   /** Which layout `result` has. */
   readonly layout: 'packed' | 'states';
@@ -62,8 +69,8 @@ export class ScanPlanCache {
     algorithm: ScanAlgorithm = 'hillis-steele',
     chunkLength = 8,
   ): Promise<PlanResult> {
-    const chunked = algorithm === 'chunked' && k === 1;
-    const plan = chunked ? this.#chunkedPlan(count, length, chunkLength) : this.#plan(count, length, k);
+    const chunked = algorithm === 'chunked' && (k === 1 || k === 2);
+    const plan = chunked ? this.#chunkedPlan(count, length, k, chunkLength) : this.#plan(count, length, k);
     const result = (await plan.pipeline(packed)) as ArrayLike<number>;
     return {
       result,
@@ -76,8 +83,9 @@ export class ScanPlanCache {
     };
   }
 
-  #chunkedPlan(count: number, length: number, chunkLength: number): Plan {
-    return this.#cached(`chunked|${count}|${length}|${chunkLength}`, () => {
+  #chunkedPlan(count: number, length: number, k: number, chunkLength: number): Plan {
+    return this.#cached(`chunked|${count}|${length}|${k}|${chunkLength}`, () => {
+      const S = k * k + k;
       const C = chunkCount(length, chunkLength);
       const constants = { T: length, L: chunkLength, C };
       const mk = (src: string, output: number, c: Record<string, number>) =>
@@ -86,9 +94,9 @@ export class ScanPlanCache {
           constants: c,
           tactic: 'precision',
         }) as unknown as KernelCall;
-      const reduce = mk(CHUNK_REDUCE_SOURCE, count * C * 2, constants);
-      const pass = mk(SCAN_PASS_SOURCE, count * C * 2, { k: 1, S: 2, T: C });
-      const apply = mk(CHUNK_APPLY_SOURCE, count * length, constants);
+      const reduce = mk(k === 1 ? CHUNK_REDUCE_SOURCE : CHUNK_REDUCE_2_SOURCE, count * C * S, constants);
+      const pass = mk(SCAN_PASS_SOURCE, count * C * S, { k, S, T: C });
+      const apply = mk(k === 1 ? CHUNK_APPLY_SOURCE : CHUNK_APPLY_2_SOURCE, count * length * k, constants);
       const distances = passDistances(C);
       const pipeline = this.#gpu.createPipeline((e: unknown) => {
         let p = reduce(e);
