@@ -6,7 +6,7 @@
  * 3. apply: one thread per state starts from the previous chunk's prefix state and walks its chunk up
  *    to its own step.
  * Work ≈ (2 + L/2)·T + 2·C·log₂C instead of 2·T·log₂T, passes log₂C instead of log₂T, and the readback
- * is the states only (half the packed buffer). Packed input layout as in `affine-pack.ts` (S = 2).
+ * is the states only. Packed input layout as in `affine-pack.ts` (S = k² + k: 2 or 6).
  */
 
 /** Default chunk length L: small, because the apply step walks up to L − 1 elements per state. */

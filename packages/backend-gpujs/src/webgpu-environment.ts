@@ -36,7 +36,14 @@ let installed: Promise<WebGpuEnvironment> | undefined;
  * ```
  */
 export function installWebGpuNavigator(options: WebGpuEnvironmentOptions = {}): Promise<WebGpuEnvironment> {
-  installed ??= install(options);
+  if (!installed) {
+    const attempt = install(options);
+    installed = attempt;
+    // A failed attempt (no webgpu package, say) may be retried later.
+    attempt.catch(() => {
+      if (installed === attempt) installed = undefined;
+    });
+  }
   return installed;
 }
 
@@ -53,14 +60,14 @@ async function install(options: WebGpuEnvironmentOptions): Promise<WebGpuEnviron
   let source: WebGpuEnvironment['source'] = 'existing';
   if (!g.navigator?.gpu) {
     // Must be set before Dawn opens EGL; harmless elsewhere.
-    if (typeof process !== 'undefined' && process.platform === 'linux')
-      process.env.EGL_PLATFORM ??= 'surfaceless';
+    const linux = typeof process !== 'undefined' && process.platform === 'linux';
+    if (linux) process.env.EGL_PLATFORM ??= 'surfaceless';
     const webgpu = (await import('webgpu')) as unknown as {
       create(options: string[]): GpuLike & Record<string, unknown>;
       globals: Record<string, unknown>;
     };
     Object.assign(globalThis, webgpu.globals);
-    const defaults = process.platform === 'linux' ? ['backend=opengl'] : [];
+    const defaults = linux ? ['backend=opengl'] : [];
     const dawn = webgpu.create([...(options.dawnOptions ?? defaults)]);
     const gpu = {
       requestAdapter: (o?: Record<string, unknown>) => dawn.requestAdapter({ featureLevel, ...(o ?? {}) }),
