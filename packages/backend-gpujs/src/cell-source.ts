@@ -57,12 +57,14 @@ export function parseCellFunction(argument: string, fn: unknown): ParsedCellFunc
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  if (params.length !== 3 || !params.every((p) => IDENT.test(p))) {
+  if (params.length > 3 || !params.every((p) => IDENT.test(p))) {
     throw new GpuCellSourceError(
       argument,
-      `expected exactly three plain parameters (h, x, i), got (${params.join(', ')})`,
+      `expected up to three plain parameters (h, x, i), got (${params.join(', ')})`,
     );
   }
+  // Trailing parameters may be left out (a constant diagonal `() => 0.9`); unused names stand in.
+  const names = [params[0] ?? 'gcNoState', params[1] ?? 'gcNoInput', params[2] ?? 'gcNoIndex'];
   let rest = src.slice(close + 1).trim();
   if (rest.startsWith('=>')) rest = rest.slice(2).trim();
   let body: string;
@@ -76,7 +78,7 @@ export function parseCellFunction(argument: string, fn: unknown): ParsedCellFunc
   if (/\bthis\s*\.\s*thread\b/.test(body)) {
     throw new GpuCellSourceError(argument, 'this.thread is not available in a cell function; use i');
   }
-  return { state: params[0], input: params[1], index: params[2], body };
+  return { state: names[0], input: names[1], index: names[2], body };
 }
 
 /**

@@ -102,6 +102,27 @@ for (const probe of probes) {
       for (let k = 0; k < ref.length; k++) expect(fb?.states[k]).toBeCloseTo(ref[k], 5);
     });
 
+    it('autonomous linear cell (m = 0): matches the closed form 0.9^(t+1) h0 in ≤ 2 iterations', async () => {
+      const decay = gpuCell({
+        stateSize: 2,
+        inputSize: 0,
+        step: (h, _x, i) => 0.9 * h[i],
+        diagonal: () => 0.9,
+      });
+      const T = 30;
+      const h0 = Float32Array.of(1, -2);
+      const r = await (await get()).solveOnDevice(decay, new Float32Array(0), {
+        method: 'quasi-deer',
+        dtype: 'float32',
+        length: T,
+        h0,
+      });
+      expect(r?.converged).toBe(true);
+      expect(r?.iterations).toBeLessThanOrEqual(2);
+      for (let t = 0; t < T; t++)
+        for (let i = 0; i < 2; i++) expect(r?.states[t * 2 + i]).toBeCloseTo(0.9 ** (t + 1) * h0[i], 5);
+    });
+
     it('declines (returns null) what it cannot run on the device', async () => {
       const b = await get();
       const x = inputsFor(1, 4);

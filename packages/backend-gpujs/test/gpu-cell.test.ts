@@ -90,8 +90,10 @@ describe('gpuCell as a core Cell (CPU)', () => {
 
   it('refuses sources it cannot compile, naming the function', () => {
     const bad = (step: unknown) => () => gpuCell({ stateSize: 2, inputSize: 1, step: step as never });
-    expect(bad((h: ArrayLike<number>) => h[0])).toThrow(GpuCellSourceError);
-    expect(bad((h: ArrayLike<number>) => h[0])).toThrow(/^step: expected exactly three/);
+    const four = (h: ArrayLike<number>, _x: unknown, _i: number, _extra: number) => h[0];
+    expect(bad(four)).toThrow(GpuCellSourceError);
+    expect(bad(four)).toThrow(/^step: expected up to three/);
+    expect(bad(({ h }: { h: number }) => h)).toThrow(/plain parameters/);
     expect(bad((h: ArrayLike<number>, _x: unknown, _i: number) => h.length)).toThrow(
       /'h' may only be read by indexing/,
     );
