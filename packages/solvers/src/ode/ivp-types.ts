@@ -1,0 +1,77 @@
+/** Options and result of `solveIVP`. */
+import type { DivergencePolicy, DType, FloatArray, IterationRecord, ScanBackend, SolverEvent } from '@antler/core';
+
+/**
+ * How `solveIVP` integrates.
+ *
+ * - `deer`: Newton over the whole trajectory; each iteration is one dense affine scan of exact
+ *   interval exponentials (exponential trapezoidal rule, order 2).
+ * - `quasi-deer`: the same with the diagonal of ∂f/∂y (diagonal scan, O(T n) per iteration).
+ * - `elk`: DEER damped by Levenberg–Marquardt, each step an RTS Kalman smoother (dense).
+ * - `rk4`: sequential classical Runge–Kutta, fixed steps (`substeps` per interval).
+ * - `dopri5`: sequential adaptive Dormand–Prince 5(4) with dense output at `times`.
+ */
+export type IvpMethod = 'deer' | 'quasi-deer' | 'elk' | 'rk4' | 'dopri5';
+
+/** Options of `solveIVP`. */
+export interface SolveIvpOptions {
+  /** Method; default `'deer'`. */
+  readonly method?: IvpMethod;
+  /** Element type of the states (and of the scan buffers); default `'float64'`. */
+  readonly dtype?: DType;
+  /**
+   * Absolute tolerance: Newton stopping tolerance on max|y^{k+1} − y^k| for the DEER methods, local
+   * error tolerance for dopri5. Default 1e-9 (float64), 1e-5 (float32).
+   */
+  readonly atol?: number;
+  /** Relative tolerance (same roles as `atol`); default 1e-9 (float64), 1e-4 (float32). */
+  readonly rtol?: number;
+  /** Newton iteration limit of the DEER methods; default T. */
+  readonly maxIter?: number;
+  /** Scan backend of the DEER methods; default `createSequentialBackend()` from `@antler/scan`. */
+  readonly backend?: ScanBackend;
+  /** RK4 steps per interval of `times`; default 1. */
+  readonly substeps?: number;
+  /** Starting trajectory `[T][n]` of the DEER methods; default y0 repeated. */
+  readonly initialGuess?: FloatArray;
+  /**
+   * ELK damping λ = 1/σ²: a number (fixed), or `'adaptive'` (default): start at `initialLambda`,
+   * divide by 3 after a step that lowers the residual, multiply by 10 and retry after one that does not.
+   */
+  readonly lambda?: number | 'adaptive';
+  /** Starting λ of the adaptive ELK rule; default 1. */
+  readonly initialLambda?: number;
+  /** What to do when a DEER method does not converge; default `'report'`. */
+  readonly onDivergence?: DivergencePolicy;
+}
+
+/** The result of `solveIVP`. */
+export interface SolveIvpResult {
+  /** States `[T][n]` at `times` (row 0 is y0). */
+  readonly states: FloatArray;
+  /** The output times. */
+  readonly times: Float64Array;
+  readonly dtype: DType;
+  readonly method: IvpMethod;
+  /** State size n. */
+  readonly size: number;
+  /** DEER methods: the Newton iteration met the tolerance; rk4/dopri5: the integration completed. */
+  readonly converged: boolean;
+  /** Newton iterations run (0 for rk4/dopri5). */
+  readonly iterations: number;
+  /**
+   * Final max |r_i| of the discretised equations, r_i = y_{i+1} − A_i y_i − b_i with A_i, b_i
+   * linearised at the returned trajectory (DEER methods; 0 for rk4/dopri5).
+   */
+  readonly residual: number;
+  /** One record per Newton iteration. */
+  readonly history: readonly IterationRecord[];
+  /** Everything a user must know (finite-difference Jacobians, non-finite values, rejections, …). */
+  readonly events: readonly SolverEvent[];
+  /** Vector-field evaluations. */
+  readonly evaluations: number;
+  /** Scan backend name (DEER methods) or `'none'`. */
+  readonly backend: string;
+  /** Wall time in seconds. */
+  readonly seconds: number;
+}
