@@ -44,7 +44,40 @@ export function diagonalScanSequential(
   let oi = out.offset + t0 * out.stride;
   if (size === 1) {
     let s = s0 === null ? 0 : s0[s0Offset];
+    const f32 = od instanceof Float32Array;
     let step = 0;
+    if (!reverse && as === 1 && bs === 1 && os === 1) {
+      // Contiguous forward: constant offsets let the JIT fold the index arithmetic.
+      const da = ai - oi;
+      const db = bi - oi;
+      const end = oi + length;
+      let j = oi;
+      for (; j + 4 <= end; j += 4) {
+        const a0 = ad[j + da];
+        const a1 = ad[j + da + 1];
+        const a2 = ad[j + da + 2];
+        const a3 = ad[j + da + 3];
+        const b0 = bd[j + db];
+        const c1 = a1 * b0 + bd[j + db + 1];
+        const m1 = a1 * a0;
+        const c2 = a2 * c1 + bd[j + db + 2];
+        const m2 = a2 * m1;
+        const c3 = a3 * c2 + bd[j + db + 3];
+        const m3 = a3 * m2;
+        od[j] = a0 * s + b0;
+        od[j + 1] = m1 * s + c1;
+        od[j + 2] = m2 * s + c2;
+        s = m3 * s + c3;
+        od[j + 3] = s;
+        if (f32) s = Math.fround(s);
+      }
+      for (; j < end; j++) {
+        s = ad[j + da] * s + bd[j + db];
+        od[j] = s;
+        if (f32) s = Math.fround(s);
+      }
+      return s - s === 0;
+    }
     for (; step + 4 <= length; step += 4) {
       const a0 = ad[ai];
       const a1 = ad[ai + as];
@@ -63,8 +96,8 @@ export function diagonalScanSequential(
       od[oi + 2 * os] = m2 * s + c2;
       s = m3 * s + c3;
       od[oi + 3 * os] = s;
-      // Carry the stored value so float32 storage rounds the state exactly as the other algorithms do.
-      s = od[oi + 3 * os];
+      // Carry the value as stored (float32 storage rounds the state, as in the other algorithms).
+      if (f32) s = Math.fround(s);
       ai += 4 * as;
       bi += 4 * bs;
       oi += 4 * os;
@@ -72,7 +105,7 @@ export function diagonalScanSequential(
     for (; step < length; step++) {
       s = ad[ai] * s + bd[bi];
       od[oi] = s;
-      s = od[oi];
+      if (f32) s = Math.fround(s);
       ai += as;
       bi += bs;
       oi += os;
@@ -85,7 +118,37 @@ export function diagonalScanSequential(
     od[oi + i] = ad[ai + i] * prev + bd[bi + i];
   }
   const contiguous = a.stride === size && b.stride === size && out.stride === size;
-  if (contiguous && size >= 4) {
+  if (contiguous && !reverse && size < 4) {
+    // Few lanes: per lane, compose four steps ahead (as for n = 1), reading the lane's last state back.
+    const n = size;
+    const da = ai - oi;
+    const db = bi - oi;
+    let j = oi + n;
+    const end = oi + length * n;
+    for (; j + 4 * n <= end; j += 4 * n) {
+      for (let i = 0; i < n; i++) {
+        const k = j + i;
+        const s = od[k - n];
+        const a0 = ad[k + da];
+        const a1 = ad[k + da + n];
+        const a2 = ad[k + da + 2 * n];
+        const a3 = ad[k + da + 3 * n];
+        const b0 = bd[k + db];
+        const c1 = a1 * b0 + bd[k + db + n];
+        const m1 = a1 * a0;
+        const c2 = a2 * c1 + bd[k + db + 2 * n];
+        const m2 = a2 * m1;
+        const c3 = a3 * c2 + bd[k + db + 3 * n];
+        const m3 = a3 * m2;
+        od[k] = a0 * s + b0;
+        od[k + n] = m1 * s + c1;
+        od[k + 2 * n] = m2 * s + c2;
+        od[k + 3 * n] = m3 * s + c3;
+      }
+    }
+    for (; j < end; j++) od[j] = ad[j + da] * od[j - n] + bd[j + db];
+    oi = end - n;
+  } else if (contiguous && size >= 4) {
     // One flat loop over steps × lanes, four lanes per iteration (independent when n ≥ 4): the state of
     // element j is od[j − n] in scan order.
     const d = dir;
