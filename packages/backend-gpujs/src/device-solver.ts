@@ -67,9 +67,10 @@ export function solveOnGpuJs(
   cell: Cell,
   inputs: FloatArray,
   options: SolveOptions,
+  expectedMode: string = gpu.mode,
 ): Promise<SolveResult> | null {
   if (deviceSolveUnsupported(cell, options, inputs) !== null) return null;
-  return run(gpu, backendName, cell as GpuCell, inputs, options);
+  return run(gpu, backendName, cell as GpuCell, inputs, options, expectedMode);
 }
 
 interface Kernel {
@@ -82,6 +83,7 @@ async function run(
   cell: GpuCell,
   inputs: FloatArray,
   options: SolveOptions,
+  expectedMode: string,
 ): Promise<SolveResult> {
   const started = performance.now();
   const n = cell.stateSize;
@@ -170,7 +172,16 @@ async function run(
   try {
     for (let k = 0; k <= maxIter && done.includes(false); k++) {
       options.signal?.throwIfAborted();
-      const [next, f] = (await pipeline(prev, xs)) as unknown as [ArrayLike<number>, ArrayLike<number>];
+      const round = (await pipeline(prev, xs)) as unknown as [ArrayLike<number>, ArrayLike<number>];
+      const [next, f] = round;
+      if (k === 0 && pipeline.backend && pipeline.backend !== expectedMode) {
+        events.push({
+          kind: 'backend-fallback',
+          message: `gpu.js ran this solve's kernels on '${pipeline.backend}', not '${expectedMode}'${
+            pipeline.fallbackReason ? ` (${pipeline.fallbackReason})` : ''
+          }`,
+        });
+      }
       // Residual of the current iterate s^k (rows 1…T of prev) and the step to s^{k+1}.
       let nextStep = 0;
       let maxResidual = 0;

@@ -120,7 +120,11 @@ export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Pro
       return last?.executorKind ?? null;
     },
     get fallbackReason() {
-      const reasons = [opened.fallbackReason, last?.fallbackReason].filter((s) => s);
+      const moved =
+        last?.backend && last.backend !== opened.ranOn
+          ? `gpu.js ran the last scan's kernels on '${last.backend}', not '${opened.ranOn}'`
+          : null;
+      const reasons = [opened.fallbackReason, moved, last?.fallbackReason].filter((s) => s);
       return reasons.length ? reasons.join('; ') : null;
     },
     async affineScan(args: AffineScanArgs): Promise<ScanReport> {
@@ -158,7 +162,7 @@ export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Pro
       return { finite };
     },
     solveOnDevice(cell, inputs, options) {
-      return solveOnGpuJs(opened.gpu, backend.name, cell, inputs, options);
+      return solveOnGpuJs(opened.gpu, backend.name, cell, inputs, options, opened.ranOn);
     },
     async dispose() {
       await plans.clear();

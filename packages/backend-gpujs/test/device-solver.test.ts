@@ -1,7 +1,13 @@
 /** quasi-DEER on the gpu.js device for a gpuCell, against the plain sequential float64 loop. */
 import { ConvergenceError } from '@antler/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createGpuJsBackend, deviceSolveUnsupported, type GpuJsBackend, gpuCell } from '../src/index.js';
+import {
+  createGpuJsBackend,
+  deviceSolveUnsupported,
+  type GpuJsBackend,
+  gpuCell,
+  solveOnGpuJs,
+} from '../src/index.js';
 import { probes } from './modes.js';
 
 /** f_i = tanh(0.7 h_i − 0.4 h_{(i+1) mod n} + x_i): coupled, so the diagonal Jacobian is an approximation. */
@@ -78,6 +84,8 @@ for (const probe of probes) {
       // Converged means |r_t| ≤ 1e-4 + 1e-3|s_t| per step; errors accumulate through the contraction.
       expect(err).toBeLessThan(5e-3);
       expect(r.backend).toBe(`gpujs-${probe.ranOn}`);
+      // The kernels ran where the backend said: no backend-fallback event.
+      expect(r.events.filter((e) => e.kind === 'backend-fallback')).toEqual([]);
     });
 
     it('reports non-convergence: max-iterations event, ConvergenceError under throw, sequential fallback', async () => {
@@ -121,6 +129,20 @@ for (const probe of probes) {
       expect(r?.iterations).toBeLessThanOrEqual(2);
       for (let t = 0; t < T; t++)
         for (let i = 0; i < 2; i++) expect(r?.states[t * 2 + i]).toBeCloseTo(0.9 ** (t + 1) * h0[i], 5);
+    });
+
+    it('says so with a backend-fallback event when the kernels ran elsewhere than expected', async () => {
+      const b = await get();
+      const r = await solveOnGpuJs(
+        b.gpu,
+        b.name,
+        cell,
+        inputsFor(1, 8),
+        { method: 'quasi-deer', dtype: 'float32' },
+        'elsewhere',
+      );
+      const ev = r?.events.find((e) => e.kind === 'backend-fallback');
+      expect(ev?.message).toContain(`ran this solve's kernels on '${probe.ranOn}', not 'elsewhere'`);
     });
 
     it('declines (returns null) what it cannot run on the device', async () => {
