@@ -150,7 +150,9 @@ export function deerIvp(
     out.finite = finite && Number.isFinite(maxR);
   };
 
-  const s0 = { data: y0 };
+  const s0Data = allocate(dtype, n);
+  s0Data.set(y0);
+  const s0 = { data: s0Data };
   const next = allocate(dtype, L * n);
   const obs = allocate(dtype, L * n);
   let lambda = settings.lambda === 'adaptive' ? settings.initialLambda : settings.lambda;

@@ -1,0 +1,270 @@
+import { BackendUnavailableError, ConvergenceError, type FloatArray, ShapeError } from '@antler/core';
+import { createSequentialBackend } from '@antler/scan';
+// odex ships CommonJS with a TypeScript source; only Solver is used.
+import { Solver } from 'odex';
+import { describe, expect, it } from 'vitest';
+import { solveIVP, type VectorField } from '../src/index.js';
+
+const oscillator: VectorField = {
+  stateSize: 2,
+  inputSize: 0,
+  evaluate(y, yo, _x, _xo, _t, out, oo) {
+    out[oo] = y[yo + 1];
+    out[oo + 1] = -y[yo];
+  },
+  denseJacobian(y, yo, x, xo, t, f, fo, jac, jo) {
+    this.evaluate(y, yo, x, xo, t, f, fo);
+    jac[jo] = 0;
+    jac[jo + 1] = 1;
+    jac[jo + 2] = -1;
+    jac[jo + 3] = 0;
+  },
+};
+
+/** Damped pendulum driven by 0.5 cos(1.3 t): nonlinear and non-autonomous. */
+const pendulum: VectorField = {
+  stateSize: 2,
+  inputSize: 0,
+  evaluate(y, yo, _x, _xo, t, out, oo) {
+    out[oo] = y[yo + 1];
+    out[oo + 1] = -Math.sin(y[yo]) - 0.1 * y[yo + 1] + 0.5 * Math.cos(1.3 * t);
+  },
+  denseJacobian(y, yo, x, xo, t, f, fo, jac, jo) {
+    this.evaluate(y, yo, x, xo, t, f, fo);
+    jac[jo] = 0;
+    jac[jo + 1] = 1;
+    jac[jo + 2] = -Math.cos(y[yo]);
+    jac[jo + 3] = -0.1;
+  },
+  diagonalJacobian(y, yo, x, xo, t, f, fo, d, dOff) {
+    this.evaluate(y, yo, x, xo, t, f, fo);
+    d[dOff] = 0;
+    d[dOff + 1] = -0.1;
+  },
+};
+
+function linspace(a: number, b: number, count: number): Float64Array {
+  return Float64Array.from({ length: count }, (_, i) => a + ((b - a) * i) / (count - 1));
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** dopri5 at tolerance 1e-13 (checked against odex below) as the reference trajectory. */
+function reference(field: VectorField, y0: number[], times: Float64Array, inputs?: FloatArray) {
+  const r = solveIVP(field, y0, times, inputs, { method: 'dopri5', atol: 1e-13, rtol: 1e-13 });
+  expect(r.converged).toBe(true);
+  return r.states;
+}
+
+describe('solveIVP: DEER on a harmonic oscillator', () => {
+  it('reproduces [cos 10, −sin 10] at t = 10 from 100 points within 1e-6 (float64)', () => {
+    const times = linspace(0, 10, 100);
+    const r = solveIVP(oscillator, [1, 0], times);
+    expect(r.converged).toBe(true);
+    const end = r.states.subarray(2 * 99);
+    expect(Math.abs(end[0] - Math.cos(10))).toBeLessThan(1e-6);
+    expect(Math.abs(end[1] + Math.sin(10))).toBeLessThan(1e-6);
+    // Exact exponentials make the linear case exact at every output time, not only the end.
+    for (let i = 0; i < 100; i++) {
+      expect(Math.abs(r.states[2 * i] - Math.cos(times[i]))).toBeLessThan(1e-12);
+      expect(Math.abs(r.states[2 * i + 1] + Math.sin(times[i]))).toBeLessThan(1e-12);
+    }
+    // A linear field: one Newton step is exact, the second only confirms it.
+    expect(r.iterations).toBeLessThanOrEqual(2);
+    expect(r.residual).toBeLessThan(1e-12);
+  });
+
+  it('float32 states stay within float32 accuracy of the closed form', () => {
+    const times = linspace(0, 10, 100);
+    const r = solveIVP(oscillator, [1, 0], times, null, { dtype: 'float32' });
+    expect(r.states).toBeInstanceOf(Float32Array);
+    expect(r.converged).toBe(true);
+    expect(Math.abs(r.states[198] - Math.cos(10))).toBeLessThan(1e-5);
+    expect(Math.abs(r.states[199] + Math.sin(10))).toBeLessThan(1e-5);
+  });
+});
+
+describe('solveIVP: nonlinear forced pendulum', () => {
+  const times = linspace(0, 10, 2001);
+  const y0 = [1.2, 0];
+  const ref = reference(pendulum, y0, times);
+
+  it('DEER converges quadratically and matches dopri5 to its O(Δt²) discretisation error', () => {
+    const r = solveIVP(pendulum, y0, times);
+    expect(r.converged).toBe(true);
+    expect(r.iterations).toBeLessThan(15);
+    const err = maxAbsDiff(r.states, ref);
+    console.log(`DEER (T = 2001, Δt = 5e-3) vs dopri5(1e-13): max error ${err.toExponential(2)} in ${r.iterations} iterations`);
+    expect(err).toBeLessThan(2e-5);
+    // Quadratic convergence: the last Newton steps shrink at least like the square of the previous ones.
+    const steps = r.history.map((h) => h.maxStep);
+    const k = steps.length - 1;
+    expect(steps[k]).toBeLessThan(Math.max(1e-13, 10 * steps[k - 1] ** 2 + 1e-12));
+  });
+
+  it('quasi-DEER and ELK reach the same trajectory (to their discretisation error)', () => {
+    const quasi = solveIVP(pendulum, y0, times, null, { method: 'quasi-deer' });
+    expect(quasi.converged).toBe(true);
+    expect(maxAbsDiff(quasi.states, ref)).toBeLessThan(1e-4);
+    const elk = solveIVP(pendulum, y0, times, null, { method: 'elk' });
+    expect(elk.converged).toBe(true);
+    const deer = solveIVP(pendulum, y0, times);
+    // ELK has DEER's fixed point: the same discretised equations.
+    expect(maxAbsDiff(elk.states, deer.states)).toBeLessThan(1e-8);
+    expect(elk.history.every((h) => h.lambda !== undefined)).toBe(true);
+  });
+
+  it('measured order of the DEER discretisation is 2 (error vs Δt on the pendulum)', () => {
+    const fine = linspace(0, 4, 6401);
+    const exact = reference(pendulum, y0, fine);
+    const rows: string[] = [];
+    const errs: number[] = [];
+    const counts = [25, 50, 100, 200, 400];
+    for (const intervals of counts) {
+      const times = linspace(0, 4, intervals + 1);
+      const r = solveIVP(pendulum, y0, times, null, { atol: 1e-13, rtol: 1e-13 });
+      expect(r.converged).toBe(true);
+      const stride = 6400 / intervals;
+      let e = 0;
+      for (let i = 0; i <= intervals; i++)
+        for (let j = 0; j < 2; j++) e = Math.max(e, Math.abs(r.states[i * 2 + j] - exact[i * stride * 2 + j]));
+      errs.push(e);
+      rows.push(`Δt = ${(4 / intervals).toFixed(4)}: max error ${e.toExponential(3)}`);
+    }
+    const orders = errs.slice(1).map((e, i) => Math.log2(errs[i] / e));
+    console.log(`DEER-ODE convergence (exponential trapezoid):\n  ${rows.join('\n  ')}\n  measured orders: ${orders.map((o) => o.toFixed(3)).join(', ')}`);
+    for (const o of orders.slice(1)) {
+      expect(o).toBeGreaterThan(1.85);
+      expect(o).toBeLessThan(2.3);
+    }
+  });
+
+  it('rk4 has order 4 and dopri5 at tight tolerance matches it', () => {
+    const exact = reference(pendulum, y0, linspace(0, 4, 2));
+    const errs = [20, 40, 80].map((count) => {
+      const r = solveIVP(pendulum, y0, linspace(0, 4, count + 1), null, { method: 'rk4' });
+      return maxAbsDiff(r.states.subarray(2 * count), exact.subarray(2));
+    });
+    const order = Math.log2(errs[1] / errs[2]);
+    console.log(`RK4 measured order ${order.toFixed(3)}`);
+    expect(order).toBeGreaterThan(3.7);
+    expect(order).toBeLessThan(4.4);
+  });
+});
+
+describe('dopri5', () => {
+  it('agrees with the odex package (Hairer’s extrapolation code) to 1e-9 at the end of the pendulum run', () => {
+    const solver = new Solver(3);
+    solver.absoluteTolerance = 1e-12;
+    solver.relativeTolerance = 1e-12;
+    // odex's f has no time argument; carry t as a third state component.
+    const res = solver.solve(
+      (_t: number, y: number[]) => [y[1], -Math.sin(y[0]) - 0.1 * y[1] + 0.5 * Math.cos(1.3 * y[2]), 1],
+      0,
+      [1.2, 0, 0],
+      10,
+    );
+    const ours = solveIVP(pendulum, [1.2, 0], [0, 2.5, 10], null, { method: 'dopri5', atol: 1e-11, rtol: 1e-11 });
+    expect(Math.abs(ours.states[4] - res.y[0])).toBeLessThan(1e-9);
+    expect(Math.abs(ours.states[5] - res.y[1])).toBeLessThan(1e-9);
+  });
+
+  it('dense output is 4th-order accurate between steps (exponential decay, closed form)', () => {
+    const decay: VectorField = {
+      stateSize: 1,
+      inputSize: 0,
+      evaluate: (y, yo, _x, _xo, t, o, oo) => {
+        o[oo] = -y[yo] + Math.sin(t);
+      },
+    };
+    // y' = −y + sin t, y(0) = 1: y = 1.5 e^{−t} + (sin t − cos t)/2.
+    const times = linspace(0, 8, 2001);
+    const r = solveIVP(decay, [1], times, null, { method: 'dopri5', atol: 1e-8, rtol: 1e-8 });
+    let e = 0;
+    for (let i = 0; i < times.length; i++) {
+      const t = times[i];
+      e = Math.max(e, Math.abs(r.states[i] - (1.5 * Math.exp(-t) + (Math.sin(t) - Math.cos(t)) / 2)));
+    }
+    expect(e).toBeLessThan(1e-7);
+    // Many more output points than steps: the values did come from the interpolant.
+    expect(r.evaluations).toBeLessThan(2001);
+  });
+
+  it('integrates backwards in time', () => {
+    const r = solveIVP(oscillator, [Math.cos(3), -Math.sin(3)], [3, 1, 0], null, { method: 'dopri5' });
+    expect(Math.abs(r.states[4] - 1)).toBeLessThan(1e-8);
+    expect(Math.abs(r.states[2] - Math.cos(1))).toBeLessThan(1e-8);
+  });
+});
+
+describe('solveIVP: inputs, fallbacks and errors', () => {
+  // y' = −y + x(t) with x sampled from x(t) = t: piecewise-linear input is exact here.
+  const driven: VectorField = {
+    stateSize: 1,
+    inputSize: 1,
+    evaluate: (y, yo, x, xo, _t, o, oo) => {
+      o[oo] = -y[yo] + x[xo];
+    },
+  };
+
+  it('uses inputs at the output times and reports the finite-difference Jacobian', () => {
+    const times = linspace(0, 2, 41);
+    const inputs = Float64Array.from(times);
+    const r = solveIVP(driven, [0], times, inputs);
+    expect(r.converged).toBe(true);
+    expect(r.events.some((e) => e.kind === 'finite-difference-jacobian')).toBe(true);
+    // y = t − 1 + e^{−t}: linear forcing with exact exponentials is exact.
+    for (let i = 0; i < times.length; i++)
+      expect(Math.abs(r.states[i] - (times[i] - 1 + Math.exp(-times[i])))).toBeLessThan(1e-8);
+    const rk = solveIVP(driven, [0], times, inputs, { method: 'rk4', substeps: 4 });
+    expect(maxAbsDiff(rk.states, r.states)).toBeLessThan(1e-8);
+  });
+
+  it('reports non-convergence, throws on request and falls back to dopri5 on request', () => {
+    const times = linspace(0, 10, 200);
+    const r = solveIVP(pendulum, [1.2, 0], times, null, { maxIter: 1 });
+    expect(r.converged).toBe(false);
+    expect(r.events.some((e) => e.kind === 'max-iterations')).toBe(true);
+    expect(() => solveIVP(pendulum, [1.2, 0], times, null, { maxIter: 1, onDivergence: 'throw' })).toThrow(
+      ConvergenceError,
+    );
+    const fb = solveIVP(pendulum, [1.2, 0], times, null, { maxIter: 1, onDivergence: 'fallback-sequential' });
+    expect(fb.events.some((e) => e.kind === 'fallback-sequential')).toBe(true);
+    expect(maxAbsDiff(fb.states, reference(pendulum, [1.2, 0], times))).toBeLessThan(1e-7);
+  });
+
+  it('detects blow-up as a non-finite event instead of returning garbage', () => {
+    const blowup: VectorField = {
+      stateSize: 1,
+      inputSize: 0,
+      evaluate: (y, yo, _x, _xo, _t, o, oo) => {
+        o[oo] = y[yo] * y[yo];
+      },
+      denseJacobian: (y, yo, _x, _xo, _t, f, fo, j, jo) => {
+        f[fo] = y[yo] * y[yo];
+        j[jo] = 2 * y[yo];
+      },
+    };
+    // y' = y², y(0) = 1 blows up at t = 1; integrating to t = 3 cannot succeed.
+    const r = solveIVP(blowup, [1], linspace(0, 3, 50));
+    expect(r.converged).toBe(false);
+    expect(r.events.length).toBeGreaterThan(0);
+  });
+
+  it('throws typed errors naming the argument', () => {
+    expect(() => solveIVP(oscillator, [1], [0, 1])).toThrow(ShapeError);
+    expect(() => solveIVP(oscillator, [1], [0, 1])).toThrow(/y0/);
+    expect(() => solveIVP(oscillator, [1, 0], [0, 1, 1])).toThrow(/times/);
+    expect(() => solveIVP(driven, [0], [0, 1], new Float64Array(3))).toThrow(/inputs/);
+    expect(() => solveIVP(oscillator, [1, 0], [0, 1], null, { method: 'euler' as never })).toThrow(/options.method/);
+    expect(() => solveIVP(oscillator, [Number.NaN, 0], [0, 1])).toThrow(/y0/);
+    const noKalman = { ...createSequentialBackend(), kalmanScan: undefined };
+    expect(() => solveIVP(oscillator, [1, 0], [0, 1], null, { method: 'elk', backend: noKalman })).toThrow(
+      BackendUnavailableError,
+    );
+  });
+});
