@@ -188,6 +188,7 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('diagonal/chunked &lt;b&gt;');
     expect(html).not.toContain('chunked <b>');
     expect(html).toContain('test &lt;cpu&gt;');
+    expect(html).toMatch(/Measured on test &lt;cpu&gt;/);
   });
 });
 

@@ -34,7 +34,7 @@ ul.legend li{display:inline-block;margin-right:12px}
 .swatch.dashed{border-top-style:dashed}
 dl.kv{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dl.kv dt{font-weight:600}dl.kv dd{margin:0}
 table{border-collapse:collapse;font-size:12px}th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f5f5f5}p.machine{color:#555}td.num{text-align:right;font-variant-numeric:tabular-nums}
 `;
 
 function keyValues(obj: object | undefined): string {
@@ -73,6 +73,22 @@ function dataTable(rows: readonly BenchRow[]): string {
   );
 }
 
+/** One line naming the machine (CPU, cores, memory, Node, date) from the fields `machineInfo()` records. */
+function machineLine(machine: object | undefined): string {
+  if (!machine) return '';
+  const m = machine as Record<string, unknown>;
+  const parts = [
+    m.cpuModel && `${m.cpuModel}`,
+    m.cpus && `${m.cpus} logical CPUs`,
+    m.memoryGiB && `${m.memoryGiB} GiB`,
+    m.platform && `${m.platform}/${m.arch}`,
+    m.node && `Node ${m.node}`,
+    Array.isArray(m.loadAverage) && `load ${m.loadAverage.join(' / ')}`,
+    m.date && `${m.date}`,
+  ].filter(Boolean);
+  return parts.length ? `<p class="machine">Measured on ${escapeHtml(parts.join(' · '))}.</p>` : '';
+}
+
 /** Renders the report as one HTML document (a string); charts are chosen from the rows' params and metrics. */
 export function renderHtmlReport(input: HtmlReportInput): string {
   const title = input.title ?? 'Antler benchmark report';
@@ -93,6 +109,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body><h1>${escapeHtml(title)}</h1>
+${machineLine(input.machine)}
 <p>${input.rows.length} rows. Times are medians over the timed repeats (after warm-up); ratios come from the same run. Hover a point for its value.</p>
 ${sections || '<p>No rows.</p>'}
 <h2>Machine</h2>${keyValues(input.machine)}
