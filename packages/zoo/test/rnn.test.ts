@@ -3,56 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createElman } from '../src/cells/elman.js';
 import { createGru } from '../src/cells/gru.js';
 import { expectDerivativesMatchFiniteDifferences, randn, relError, stepOf } from './helpers.js';
-
-/** A PyTorch-style state dict of nested arrays with N(0, std²) entries. */
-function nested(rows: number, cols: number, seed: number, std = 0.5): number[][] {
-  const d = randn(rows * cols, seed, std);
-  return Array.from({ length: rows }, (_, i) => Array.from(d.subarray(i * cols, (i + 1) * cols)));
-}
-function vec(len: number, seed: number, std = 0.5): number[] {
-  return Array.from(randn(len, seed, std));
-}
-const sig = (a: number) => 1 / (1 + Math.exp(-a));
-const dot = (w: number[], v: ArrayLike<number>) => w.reduce((s, wi, j) => s + wi * v[j], 0);
-
-/** Independent float64 reference of torch.nn.RNN's cell. */
-function elmanRef(
-  sd: Record<string, number[][] | number[]>,
-  h: Float64Array,
-  x: Float64Array,
-  act: (a: number) => number,
-): number[] {
-  const wih = sd.weight_ih_l0 as number[][];
-  const whh = sd.weight_hh_l0 as number[][];
-  const bih = sd.bias_ih_l0 as number[];
-  const bhh = sd.bias_hh_l0 as number[];
-  return whh.map((_, i) => act(dot(wih[i], x) + bih[i] + dot(whh[i], h) + bhh[i]));
-}
-
-/** Independent float64 reference of torch.nn.GRU's cell (flax: no b_hr, b_hz; bias_hh = b_hn). */
-function gruRef(
-  sd: Record<string, number[][] | number[]>,
-  h: Float64Array,
-  x: Float64Array,
-  flax: boolean,
-): number[] {
-  const wih = sd.weight_ih_l0 as number[][];
-  const whh = sd.weight_hh_l0 as number[][];
-  const bih = sd.bias_ih_l0 as number[];
-  const bhh = sd.bias_hh_l0 as number[];
-  const H = h.length;
-  const out: number[] = [];
-  for (let i = 0; i < H; i++) {
-    const br = flax ? 0 : bhh[i];
-    const bz = flax ? 0 : bhh[H + i];
-    const bn = flax ? bhh[i] : bhh[2 * H + i];
-    const r = sig(dot(wih[i], x) + bih[i] + dot(whh[i], h) + br);
-    const z = sig(dot(wih[H + i], x) + bih[H + i] + dot(whh[H + i], h) + bz);
-    const n = Math.tanh(dot(wih[2 * H + i], x) + bih[2 * H + i] + r * (dot(whh[2 * H + i], h) + bn));
-    out.push((1 - z) * n + z * h[i]);
-  }
-  return out;
-}
+import { elmanRef, gruRef, nested, vec } from './reference.js';
 
 describe('elman', () => {
   const H = 5;
