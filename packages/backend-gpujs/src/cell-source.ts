@@ -7,18 +7,20 @@
  */
 import { AntlerError } from '@antler/core';
 
-/** The three parameter names and the body (as statements) of a cell function. */
+/** The parameter names and the body (as statements) of a cell function. */
 export interface ParsedCellFunction {
   readonly state: string;
   readonly input: string;
   readonly index: string;
+  /** The column index j of a dense Jacobian function `(h, x, i, j)`. */
+  readonly column: string;
   /** The body as statements (an expression body becomes `return (…);`). */
   readonly body: string;
 }
 
 /** A cell function whose source cannot be compiled (wrong parameters, unsupported use of h or x). */
 export class GpuCellSourceError extends AntlerError {
-  /** Which function: `'step'` or `'diagonal'`. */
+  /** Which function: `'step'`, `'diagonal'` or `'jacobian'`. */
   readonly argument: string;
   constructor(argument: string, message: string) {
     super('GPU_CELL_SOURCE', `${argument}: ${message}`);
@@ -41,11 +43,12 @@ const IDENT = /^[A-Za-z_$][\w$]*$/;
  * Splits `function name(h, x, i) { … }`, `(h, x, i) => …` or a method `step(h, x, i) { … }` into its
  * parameter names and body.
  */
-export function parseCellFunction(argument: string, fn: unknown): ParsedCellFunction {
+export function parseCellFunction(argument: string, fn: unknown, arity: 3 | 4 = 3): ParsedCellFunction {
+  const signature = arity === 3 ? '(h, x, i)' : '(h, x, i, j)';
   if (typeof fn !== 'function') {
     throw new GpuCellSourceError(
       argument,
-      `expected a function (h, x, i) returning a number, got ${typeof fn}`,
+      `expected a function ${signature} returning a number, got ${typeof fn}`,
     );
   }
   const src = Function.prototype.toString.call(fn);
@@ -57,14 +60,19 @@ export function parseCellFunction(argument: string, fn: unknown): ParsedCellFunc
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  if (params.length > 3 || !params.every((p) => IDENT.test(p))) {
+  if (params.length > arity || !params.every((p) => IDENT.test(p))) {
     throw new GpuCellSourceError(
       argument,
-      `expected up to three plain parameters (h, x, i), got (${params.join(', ')})`,
+      `expected up to ${arity === 3 ? 'three' : 'four'} plain parameters ${signature}, got (${params.join(', ')})`,
     );
   }
   // Trailing parameters may be left out (a constant diagonal `() => 0.9`); unused names stand in.
-  const names = [params[0] ?? 'gcNoState', params[1] ?? 'gcNoInput', params[2] ?? 'gcNoIndex'];
+  const names = [
+    params[0] ?? 'gcNoState',
+    params[1] ?? 'gcNoInput',
+    params[2] ?? 'gcNoIndex',
+    params[3] ?? 'gcNoColumn',
+  ];
   let rest = src.slice(close + 1).trim();
   if (rest.startsWith('=>')) rest = rest.slice(2).trim();
   let body: string;
@@ -78,7 +86,7 @@ export function parseCellFunction(argument: string, fn: unknown): ParsedCellFunc
   if (/\bthis\s*\.\s*thread\b/.test(body)) {
     throw new GpuCellSourceError(argument, 'this.thread is not available in a cell function; use i');
   }
-  return { state: names[0], input: names[1], index: names[2], body };
+  return { state: names[0], input: names[1], index: names[2], column: names[3], body };
 }
 
 /**

@@ -43,7 +43,7 @@ export function deviceSolveUnsupported(
     return `dtype ${options.dtype ?? 'float64'} (gpu.js computes in float32 only)`;
   if (!isGpuCell(cell))
     return `cell kind ${cell.kind} (only cells made by gpuCell compile to gpu.js kernels)`;
-  if (!cell.spec.diagonal) return 'the gpuCell has no diagonal function';
+  if (!cell.kernelSources.diagonal) return 'the gpuCell has neither a diagonal nor a jacobian function';
   if (options.clip !== undefined) return 'clip (not implemented on the device)';
   if (options.elk) return 'elk options';
   if (inputs) {

@@ -24,6 +24,18 @@ export type GpuCellFunction = (
   i: number,
 ) => number;
 
+/**
+ * A dense Jacobian entry function: reads `h[k]` and `x[k]` like a {@link GpuCellFunction} and returns
+ * ∂f_i/∂h_j.
+ */
+export type GpuCellJacobianFunction = (
+  this: GpuCellThis,
+  h: ArrayLike<number>,
+  x: ArrayLike<number>,
+  i: number,
+  j: number,
+) => number;
+
 /** Definition of a {@link gpuCell}. */
 export interface GpuCellSpec {
   /** Cell kind for reports; default `'gpujs-custom'`. */
@@ -38,14 +50,21 @@ export interface GpuCellSpec {
   readonly step: GpuCellFunction;
   /** Component i of the diagonal of ∂f/∂h, ∂f_i/∂h_i (enables quasi-DEER). */
   readonly diagonal?: GpuCellFunction;
+  /**
+   * Entry (i, j) of the dense Jacobian ∂f_i/∂h_j (enables DEER). Without `diagonal`, the diagonal is
+   * this function at j = i (evaluated directly, not by forming the matrix).
+   */
+  readonly jacobian?: GpuCellJacobianFunction;
 }
 
 /** f and the diagonal Jacobian of a whole batch of trajectories, evaluated by gpu.js. */
 export interface GpuCellEvaluation {
   /** f(s_{t−1}, x_t) for every (b, t): `[B][T][n]`. */
   readonly f: Float32Array;
-  /** ∂f_i/∂h_i at the same points, `[B][T][n]`; null when the cell has no `diagonal`. */
+  /** ∂f_i/∂h_i at the same points, `[B][T][n]`; null when the cell has neither `diagonal` nor `jacobian`. */
   readonly diagonal: Float32Array | null;
+  /** ∂f_i/∂h_j at the same points, `[B][T][n][n]` row-major; null without `jacobian`. */
+  readonly jacobian: Float32Array | null;
   /** The gpu.js mode whose kernels ran. */
   readonly ranOn: string;
 }
@@ -67,46 +86,64 @@ export interface GpuCell extends Cell {
   /** The definition it was made from. */
   readonly spec: GpuCellSpec;
   /** The generated gpu.js kernel sources (for inspection and error reports). */
-  readonly kernelSources: { readonly step: string; readonly diagonal: string | null };
+  readonly kernelSources: {
+    readonly step: string;
+    readonly diagonal: string | null;
+    readonly jacobian: string | null;
+  };
   /**
-   * Evaluates f (and the diagonal Jacobian) at every step of a batch of trajectories on `gpu`
+   * Evaluates f (and the diagonal and dense Jacobians the cell defines) at every step of a batch of trajectories on `gpu`
    * (a gpu.js instance, e.g. `backend.gpu` of {@link createGpuJsBackend}).
    */
   evaluate(gpu: GPU, args: GpuCellEvaluateArgs): Promise<GpuCellEvaluation>;
 }
 
-type CpuFunction = (h: FloatArray, ho: number, x: FloatArray, xo: number, i: number) => number;
+type CpuFunction = (h: FloatArray, ho: number, x: FloatArray, xo: number, i: number, j?: number) => number;
 
 /** Names the generated kernels use; WGSL reserves identifiers starting with two underscores. */
 const K = { prev: 'gcPrev', inputs: 'gcInputs', hBase: 'gcHBase', xBase: 'gcXBase' } as const;
 
-function compileCpu(argument: string, fn: GpuCellFunction, constants: GpuCellThis): CpuFunction {
-  const p = parseCellFunction(argument, fn);
+/**
+ * What one kernel thread computes: a vector function (thread per (b, t, i)), a dense Jacobian function
+ * on its diagonal (same threads, j = i) or the dense Jacobian (thread per (b, t, i, j)).
+ */
+export type CellKernelShape = 'vector' | 'diagonal-of-dense' | 'dense';
+
+function compileCpu(argument: string, fn: unknown, constants: GpuCellThis, arity: 3 | 4): CpuFunction {
+  const p = parseCellFunction(argument, fn, arity);
   let body = rewriteIndexedReads(argument, p.body, p.state, 'gcH', 'gcHo');
   body = rewriteIndexedReads(argument, body, p.input, 'gcX', 'gcXo');
   let compiled: (...a: unknown[]) => number;
   try {
-    compiled = new Function('gcH', 'gcHo', 'gcX', 'gcXo', p.index, body) as typeof compiled;
+    compiled = new Function('gcH', 'gcHo', 'gcX', 'gcXo', p.index, p.column, body) as typeof compiled;
   } catch (e) {
     throw new GpuCellSourceError(argument, `the rewritten source does not parse: ${(e as Error).message}`);
   }
-  return (h, ho, x, xo, i) => compiled.call(constants, h, ho, x, xo, i);
+  return (h, ho, x, xo, i, j) => compiled.call(constants, h, ho, x, xo, i, j ?? i);
 }
 
 /**
- * The gpu.js kernel source of a cell function: one thread per (b, t, i); the previous states come as
- * `[B][T+1][n]` (row 0 of each sequence is h0) and the inputs as `[B][T][m]`.
+ * The gpu.js kernel source of a cell function: one thread per (b, t, i), or per (b, t, i, j) for the
+ * dense Jacobian; the previous states come as `[B][T+1][n]` (row 0 of each sequence is h0) and the
+ * inputs as `[B][T][m]`.
  */
-export function cellKernelSource(argument: string, fn: GpuCellFunction): string {
-  const p = parseCellFunction(argument, fn);
+export function cellKernelSource(argument: string, fn: unknown, shape: CellKernelShape = 'vector'): string {
+  const p = parseCellFunction(argument, fn, shape === 'vector' ? 3 : 4);
   let body = rewriteIndexedReads(argument, p.body, p.state, K.prev, K.hBase);
   body = rewriteIndexedReads(argument, body, p.input, K.inputs, K.xBase);
+  const threads =
+    shape === 'dense'
+      ? `const gcRow = Math.floor(this.thread.x / (gcN * gcN));
+  const gcEntry = this.thread.x - gcRow * gcN * gcN;
+  const ${p.index} = Math.floor(gcEntry / gcN);
+  const ${p.column} = gcEntry - ${p.index} * gcN;`
+      : `const gcRow = Math.floor(this.thread.x / gcN);
+  const ${p.index} = this.thread.x - gcRow * gcN;${shape === 'diagonal-of-dense' ? `\n  const ${p.column} = ${p.index};` : ''}`;
   return `function (${K.prev}, ${K.inputs}) {
   const gcN = this.constants.gcN;
   const gcM = this.constants.gcM;
   const gcT = this.constants.gcT;
-  const gcRow = Math.floor(this.thread.x / gcN);
-  const ${p.index} = this.thread.x - gcRow * gcN;
+  ${threads}
   const gcB = Math.floor(gcRow / gcT);
   const gcStep = gcRow - gcB * gcT;
   const ${K.hBase} = (gcB * (gcT + 1) + gcStep) * gcN;
@@ -184,13 +221,24 @@ function makeGpuCell(spec: GpuCellSpec): GpuCell {
       throw new ShapeError(`constants.${name}`, "a name not starting with 'gc' (reserved)", name);
   }
   const self: GpuCellThis = { constants };
-  const cpuStep = compileCpu('step', spec.step, self);
-  const cpuDiag = spec.diagonal ? compileCpu('diagonal', spec.diagonal, self) : null;
+  const cpuStep = compileCpu('step', spec.step, self, 3);
+  const cpuJac = spec.jacobian ? compileCpu('jacobian', spec.jacobian, self, 4) : null;
+  const cpuDiag = spec.diagonal ? compileCpu('diagonal', spec.diagonal, self, 3) : cpuJac;
   const kernelSources = {
     step: cellKernelSource('step', spec.step),
-    diagonal: spec.diagonal ? cellKernelSource('diagonal', spec.diagonal) : null,
+    diagonal: spec.diagonal
+      ? cellKernelSource('diagonal', spec.diagonal)
+      : spec.jacobian
+        ? cellKernelSource('jacobian', spec.jacobian, 'diagonal-of-dense')
+        : null,
+    jacobian: spec.jacobian ? cellKernelSource('jacobian', spec.jacobian, 'dense') : null,
   };
-  const kernels = new WeakMap<GPU, Map<string, { f: KernelFn; d: KernelFn | null }>>();
+  interface KernelSet {
+    f: KernelFn;
+    d: KernelFn | null;
+    j: KernelFn | null;
+  }
+  const kernels = new WeakMap<GPU, Map<string, KernelSet>>();
   type KernelFn = ((prev: Float32Array, inputs: Float32Array) => unknown) & {
     kernel?: { constructor: { mode?: string } };
     destroy?: () => void;
@@ -222,33 +270,34 @@ function makeGpuCell(spec: GpuCellSpec): GpuCell {
       let perGpu = kernels.get(gpu);
       if (!perGpu) kernels.set(gpu, (perGpu = new Map()));
       const key = `${B}|${T}`;
-      let pair = perGpu.get(key);
-      if (!pair) {
-        const settings = {
-          output: [B * T * n],
-          constants: { ...constants, gcN: n, gcM: Math.max(m, 1), gcT: T },
-          tactic: 'precision' as const,
+      let set = perGpu.get(key);
+      if (!set) {
+        const constantsOf = { ...constants, gcN: n, gcM: Math.max(m, 1), gcT: T };
+        const make = (src: string, output: number) =>
+          gpu.createKernel(src as never, {
+            output: [output],
+            constants: constantsOf,
+            tactic: 'precision',
+          }) as unknown as KernelFn;
+        set = {
+          f: make(kernelSources.step, B * T * n),
+          d: kernelSources.diagonal ? make(kernelSources.diagonal, B * T * n) : null,
+          j: kernelSources.jacobian ? make(kernelSources.jacobian, B * T * n * n) : null,
         };
-        const make = (src: string) => gpu.createKernel(src as never, settings) as unknown as KernelFn;
-        pair = {
-          f: make(kernelSources.step),
-          d: kernelSources.diagonal ? make(kernelSources.diagonal) : null,
-        };
-        perGpu.set(key, pair);
+        perGpu.set(key, set);
         // Keep a few shapes per device; release the oldest kernels.
         if (perGpu.size > 8) {
-          const [oldKey, old] = perGpu.entries().next().value as [
-            string,
-            { f: KernelFn; d: KernelFn | null },
-          ];
+          const [oldKey, old] = perGpu.entries().next().value as [string, KernelSet];
           perGpu.delete(oldKey);
-          old.f.destroy?.();
-          old.d?.destroy?.();
+          for (const k of [old.f, old.d, old.j]) k?.destroy?.();
         }
       }
-      const f = Float32Array.from((await pair.f(prev, xs)) as ArrayLike<number>);
-      const diagonal = pair.d ? Float32Array.from((await pair.d(prev, xs)) as ArrayLike<number>) : null;
-      return { f, diagonal, ranOn: pair.f.kernel?.constructor.mode ?? gpu.mode };
+      const run = async (k: KernelFn | null) =>
+        k ? Float32Array.from((await k(prev, xs)) as ArrayLike<number>) : null;
+      const f = (await run(set.f)) as Float32Array;
+      const diagonal = await run(set.d);
+      const jacobian = await run(set.j);
+      return { f, diagonal, jacobian, ranOn: set.f.kernel?.constructor.mode ?? gpu.mode };
     },
   };
   if (cpuDiag) {
@@ -265,6 +314,14 @@ function makeGpuCell(spec: GpuCellSpec): GpuCell {
       for (let i = 0; i < n; i++) {
         f[fo + i] = cpuStep(h, ho, x, xo, i);
         d[dOff + i] = cpuDiag(h, ho, x, xo, i);
+      }
+    };
+  }
+  if (cpuJac) {
+    (cell as { denseJacobian?: Cell['denseJacobian'] }).denseJacobian = (h, ho, x, xo, f, fo, jac, jo) => {
+      for (let i = 0; i < n; i++) {
+        f[fo + i] = cpuStep(h, ho, x, xo, i);
+        for (let j = 0; j < n; j++) jac[jo + i * n + j] = cpuJac(h, ho, x, xo, i, j);
       }
     };
   }

@@ -23,6 +23,27 @@ function coupledCell(n: number) {
     },
   });
 }
+/** The coupled cell again, defined by its dense Jacobian entries instead of a diagonal function. */
+function denseCell(n: number) {
+  return gpuCell({
+    stateSize: n,
+    inputSize: n,
+    constants: { a: A, c: C, bias: 0.1, n },
+    step(h, x, i) {
+      const j = (i + 1) % this.constants.n;
+      return Math.tanh(this.constants.a * h[i] + this.constants.c * h[j] + x[i] + this.constants.bias);
+    },
+    jacobian(h, x, i, j) {
+      const next = (i + 1) % this.constants.n;
+      const y = Math.tanh(this.constants.a * h[i] + this.constants.c * h[next] + x[i] + this.constants.bias);
+      let w = 0;
+      if (j === i) w += this.constants.a;
+      if (j === next) w += this.constants.c;
+      return w * (1 - y * y);
+    },
+  });
+}
+
 /** The same cell written independently, in float64. */
 function reference(h: ArrayLike<number>, x: ArrayLike<number>, n: number, i: number) {
   const y = Math.tanh(A * h[i] + C * h[(i + 1) % n] + x[i] + 0.1);
@@ -78,6 +99,31 @@ describe('gpuCell as a core Cell (CPU)', () => {
       cell.step(hm, 0, x, 0, fm, 0);
       expect(d[i]).toBeCloseTo((fp[i] - fm[i]) / (2 * eps), 8);
     }
+  });
+
+  it('jacobian gives denseJacobian (= central differences of step) and the diagonal at j = i', () => {
+    const n = 4;
+    const cell = denseCell(n);
+    const h = Float64Array.from(random(8, n, 1.5));
+    const x = Float64Array.from(random(9, n, 1.5));
+    const f = new Float64Array(n);
+    const jac = new Float64Array(n * n);
+    cell.denseJacobian?.(h, 0, x, 0, f, 0, jac, 0);
+    const eps = 1e-6;
+    for (let j = 0; j < n; j++) {
+      const hp = Float64Array.from(h);
+      const hm = Float64Array.from(h);
+      hp[j] += eps;
+      hm[j] -= eps;
+      const fp = new Float64Array(n);
+      const fm = new Float64Array(n);
+      cell.step(hp, 0, x, 0, fp, 0);
+      cell.step(hm, 0, x, 0, fm, 0);
+      for (let i = 0; i < n; i++) expect(jac[i * n + j]).toBeCloseTo((fp[i] - fm[i]) / (2 * eps), 8);
+    }
+    const d = new Float64Array(n);
+    cell.diagonalJacobian?.(h, 0, x, 0, f, 0, d, 0);
+    for (let i = 0; i < n; i++) expect(d[i]).toBe(jac[i * n + i]);
   });
 
   it('accepts arrow functions and expression bodies; no diagonal means no diagonalJacobian', () => {
@@ -138,6 +184,32 @@ for (const probe of probes) {
             }
           }
         expect(err).toBeLessThan(1e-5);
+        expect(r.jacobian).toBeNull();
+        // The dense Jacobian kernel against the CPU denseJacobian of the same source, in float64.
+        const dc = denseCell(n);
+        const rd = await dc.evaluate(backend.gpu, { batch: B, length: T, states, inputs, h0 });
+        const f = new Float64Array(n);
+        const jac = new Float64Array(n * n);
+        let jerr = 0;
+        for (let b = 0; b < B; b++)
+          for (let t = 0; t < T; t++) {
+            const prev = Float64Array.from(
+              t === 0 ? h0.subarray(b * n, b * n + n) : states.subarray((b * T + t - 1) * n, (b * T + t) * n),
+            );
+            const x = Float64Array.from(inputs.subarray((b * T + t) * n, (b * T + t + 1) * n));
+            dc.denseJacobian?.(prev, 0, x, 0, f, 0, jac, 0);
+            for (let e = 0; e < n * n; e++)
+              jerr = Math.max(
+                jerr,
+                Math.abs((rd.jacobian?.[(b * T + t) * n * n + e] ?? Number.NaN) - jac[e]),
+              );
+            for (let i = 0; i < n; i++)
+              jerr = Math.max(
+                jerr,
+                Math.abs((rd.diagonal?.[(b * T + t) * n + i] ?? Number.NaN) - jac[i * n + i]),
+              );
+          }
+        expect(jerr).toBeLessThan(1e-5);
       } finally {
         await backend.dispose();
       }
