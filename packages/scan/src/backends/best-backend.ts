@@ -22,7 +22,7 @@ export interface BestCpuBackendOptions {
  * problems) and, for problems of at least `threadedFrom` state elements, the threaded backend — which
  * splits batches across threads for every structure and chunks single diagonal sequences. Worker
  * threads start on the first large call; call `dispose()` to stop them (they never keep the process
- * alive). Kalman scans run sequentially.
+ * alive). Batched Kalman scans of that size spread their sequences over the threads too.
  *
  * @example
  * ```ts
@@ -53,7 +53,11 @@ export function createBestCpuBackend(options: BestCpuBackendOptions = {}): ScanB
       return threaded.affineScan(args);
     },
     kalmanScan(args: KalmanScanArgs): ScanReport {
-      return kalmanScanSequential(args);
+      const step = args.structure === 'dense' ? args.size * args.size : args.size;
+      const work = args.batch * args.length * step;
+      if (threads <= 1 || args.batch < 2 || !(work >= from)) return kalmanScanSequential(args);
+      threaded ??= createThreadedBackend({ threads });
+      return threaded.kalmanScan(args);
     },
     async dispose(): Promise<void> {
       const t = threaded;

@@ -1,7 +1,9 @@
 /**
  * The multi-threaded CPU backend: `worker_threads` + `SharedArrayBuffer`. A batch at least as large as
  * the thread count is split by batch member (no extra work); otherwise each sequence runs the chunked
- * three-phase scan with one chunk per thread. Arrays that are not SharedArrayBuffer-backed are copied
+ * three-phase scan with one chunk per thread (independent lanes of a wide diagonal or block-diagonal
+ * sequence are split across threads instead); the sequences of a batched Kalman scan are spread over
+ * the threads. Arrays that are not SharedArrayBuffer-backed are copied
  * into shared staging buffers and the output copied back: pass SharedArrayBuffer-backed arrays to avoid
  * those copies.
  */
@@ -26,6 +28,8 @@ import {
 import { aggregateOperatorSize, STRUCTURE_CODE } from '../affine/aggregate.js';
 import { type ResolvedAffineArgs, resolveAffineArgs } from '../affine/validate-args.js';
 import { kalmanScanSequential } from '../kalman/sequential-kalman.js';
+import { type ResolvedKalmanArgs, resolveKalmanArgs } from '../kalman/validate-kalman-args.js';
+import type { KalmanTask } from '../threads/kalman-task.js';
 import type { AffineTask } from '../threads/affine-task.js';
 import { hardwareThreads } from '../threads/node-builtins.js';
 import { ScanWorkerPool } from '../threads/worker-pool.js';
@@ -135,6 +139,48 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
     const groups = r.structure === 'block' ? r.size / r.blockSize : r.size;
     const bytesPerThread = (r.size / threads) * (r.out.data instanceof Float32Array ? 4 : 8);
     return groups >= threads && bytesPerThread >= laneSplitMinBytes;
+  }
+
+  function runKalmanThreaded(r0: ResolvedKalmanArgs): boolean {
+    const shape = { batch: r0.batch, length: r0.length };
+    const n = r0.size;
+    const aStep = r0.structure === 'dense' ? n * n : n;
+    const a = staging.stage('a', r0.a, viewExtent(r0.a, shape, aStep), true);
+    const b = staging.stage('b', r0.b, viewExtent(r0.b, shape, n), true);
+    const y = staging.stage('y', r0.y, viewExtent(r0.y, shape, n), true);
+    const s0 = r0.s0
+      ? staging.stage('s0', r0.s0, viewExtent(r0.s0, { batch: r0.batch, length: 1 }, n), true)
+      : null;
+    const outExtent = viewExtent(r0.out, shape, n);
+    const out = staging.stage('out', r0.out, outExtent, true);
+    const used = Math.min(threads, r0.batch);
+    const perThread: KalmanTask[][] = Array.from({ length: used }, () => []);
+    const per = Math.ceil(r0.batch / used);
+    for (let kb = 0; kb < r0.batch; kb++) {
+      const op = (v: ResolvedView) => ({
+        data: v.data,
+        offset: v.offset + kb * v.batchStride,
+        stride: v.timeStride,
+      });
+      perThread[Math.floor(kb / per)].push({
+        kind: 2,
+        structure: r0.structure === 'dense' ? 1 : 0,
+        length: r0.length,
+        size: n,
+        a: op(a),
+        b: op(b),
+        y: op(y),
+        out: op(out),
+        s0: s0 ? s0.data : null,
+        s0Offset: s0 ? s0.offset + kb * s0.batchStride : 0,
+        q: r0.q,
+        r: r0.r,
+        smooth: r0.smooth,
+      });
+    }
+    const finite = pool.run(perThread, 1);
+    if (out !== r0.out) r0.out.data.set(out.data.subarray(0, outExtent - r0.out.offset), r0.out.offset);
+    return finite;
   }
 
   function runThreaded(r0: ResolvedAffineArgs): boolean {
@@ -254,9 +300,15 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
       }
       return { finite: runThreaded(r) };
     },
-    // The Kalman scans run on the calling thread (their kernels are not yet shipped to the workers).
+    // Kalman scans: the sequences of a batch are spread over the threads (one sequence stays on the
+    // calling thread: the filter is inherently sequential; the parallel form is ~10× the work).
     kalmanScan(args: KalmanScanArgs): ScanReport {
-      return kalmanScanSequential(args);
+      const r = resolveKalmanArgs(args);
+      const step = r.structure === 'dense' ? r.size * r.size : r.size;
+      if (threads === 1 || r.batch < 2 || (r.batch * r.length * step) / threads < minWork) {
+        return kalmanScanSequential(args);
+      }
+      return { finite: runKalmanThreaded(r) };
     },
     async dispose(): Promise<void> {
       staging.clear();

@@ -9,6 +9,12 @@ import { choleskyInPlace, choleskySolveVector } from '../linalg/cholesky.js';
 import type { StridedOperand } from '../affine/sequential.js';
 import { resolveKalmanArgs } from './validate-kalman-args.js';
 
+/** The Cholesky routines the dense Kalman kernel calls (injectable so that workers can run it). */
+export interface CholeskyKernels {
+  cholesky: typeof choleskyInPlace;
+  solveVector: typeof choleskySolveVector;
+}
+
 /** Float64 scratch for the dense sequential Kalman kernel, reusable across calls of the same (T, n). */
 export interface DenseKalmanScratch {
   /** Filtered means, `[T][n]`. */
@@ -47,7 +53,11 @@ export function denseKalmanSequential(
   smooth: boolean,
   out: StridedOperand,
   scratch: DenseKalmanScratch = createDenseKalmanScratch(length, size, smooth),
+  linalg?: CholeskyKernels,
 ): boolean {
+  // Worker threads pass their own copies of the solvers (this function's source is shipped to them).
+  const cholesky = linalg ? linalg.cholesky : choleskyInPlace;
+  const solveVector = linalg ? linalg.solveVector : choleskySolveVector;
   const n = size;
   const nn = n * n;
   const ad = a.data;
@@ -115,10 +125,10 @@ export function denseKalmanSequential(
     // S = Pp + rI, factorised.
     for (let i = 0; i < nn; i++) work[SS + i] = work[PP + i];
     for (let i = 0; i < n; i++) work[SS + i * n + i] += r;
-    const ok = choleskyInPlace(n, work, SS);
+    const ok = cholesky(n, work, SS);
     // m = pm + Pp S⁻¹ (y − pm).
     for (let i = 0; i < n; i++) work[V + i] = yd[yi + i] - work[PM + i];
-    if (ok) choleskySolveVector(n, work, SS, work, V);
+    if (ok) solveVector(n, work, SS, work, V);
     else work.fill(Number.NaN, V, V + n);
     for (let i = 0; i < n; i++) {
       let acc = work[PM + i];
@@ -130,7 +140,7 @@ export function denseKalmanSequential(
       for (let i = 0; i < nn; i++) work[XX + i] = work[PP + i];
       if (ok) {
         // Solve S X = Pp column block by column block via vector solves on the rows of Pp (Pp symmetric).
-        for (let c = 0; c < n; c++) choleskySolveVector(n, work, SS, work, XX + c * n);
+        for (let c = 0; c < n; c++) solveVector(n, work, SS, work, XX + c * n);
       } else {
         work.fill(Number.NaN, XX, XX + nn);
       }
@@ -196,7 +206,7 @@ export function denseKalmanSequential(
       }
       work[PP + i * n + i] += q;
     }
-    if (choleskyInPlace(n, work, PP)) choleskySolveVector(n, work, PP, work, V);
+    if (cholesky(n, work, PP)) solveVector(n, work, PP, work, V);
     else work.fill(Number.NaN, V, V + n);
     // e = Aᵀ v; then ms_t = m_t + P_t e. Note (A P_t)ᵀ = P_t Aᵀ, so P_t Aᵀ v = apᵀ v.
     for (let i = 0; i < n; i++) {

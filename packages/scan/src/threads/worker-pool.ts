@@ -5,10 +5,19 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { BackendUnavailableError } from '@antler/core';
+import { choleskyInPlace, choleskySolveVector } from '../linalg/cholesky.js';
+import { denseKalmanSequential, diagonalKalmanSequential } from '../kalman/sequential-kalman.js';
 import { type AffineTask, runAffineTask } from './affine-task.js';
+import { type KalmanKernels, type KalmanTask, runKalmanTask } from './kalman-task.js';
 import { workerThreads } from './node-builtins.js';
 import { CONTROL_DONE, CONTROL_ERROR, CONTROL_NONFINITE, scanWorkerSource } from './worker-source.js';
 import { LOCAL_AFFINE_KERNELS } from '../affine/chunked.js';
+
+const LOCAL_KALMAN_KERNELS: KalmanKernels = {
+  dense: denseKalmanSequential,
+  diagonal: diagonalKalmanSequential,
+  linalg: { cholesky: choleskyInPlace, solveVector: choleskySolveVector },
+};
 
 /** How long a phase may take before the pool gives up on a worker (a crashed worker never reports). */
 const PHASE_TIMEOUT_MS = 10 * 60 * 1000;
@@ -49,7 +58,7 @@ export class ScanWorkerPool {
    * returns when all are done. Every array a task touches must live in a SharedArrayBuffer.
    * Returns false when a scan produced a non-finite value.
    */
-  run(perThread: readonly AffineTask[][], workSize: number): boolean {
+  run(perThread: readonly (AffineTask | KalmanTask)[][], workSize: number): boolean {
     const jobs = perThread.length - 1;
     if (jobs > this.size)
       throw new RangeError(`at most ${this.size + 1} task lists, got ${perThread.length}`);
@@ -65,7 +74,11 @@ export class ScanWorkerPool {
     }
     if (this.work.length < workSize) this.work = new Float64Array(workSize);
     let finite = true;
-    for (const task of perThread[0]) finite = runAffineTask(LOCAL_AFFINE_KERNELS, task, this.work) && finite;
+    for (const task of perThread[0])
+      finite =
+        (task.kind === 2
+          ? runKalmanTask(LOCAL_KALMAN_KERNELS, task)
+          : runAffineTask(LOCAL_AFFINE_KERNELS, task, this.work)) && finite;
     const deadline = Date.now() + PHASE_TIMEOUT_MS;
     for (;;) {
       const done = Atomics.load(control, CONTROL_DONE);

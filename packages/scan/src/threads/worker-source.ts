@@ -7,7 +7,10 @@
  */
 import { affineChunkAggregate } from '../affine/aggregate.js';
 import { blockScanSequential, denseScanSequential, diagonalScanSequential } from '../affine/sequential.js';
+import { choleskyInPlace, choleskySolveVector } from '../linalg/cholesky.js';
+import { denseKalmanSequential, diagonalKalmanSequential } from '../kalman/sequential-kalman.js';
 import { runAffineTask } from './affine-task.js';
+import { runKalmanTask } from './kalman-task.js';
 
 /** Control block layout (Int32Array over a SharedArrayBuffer): [0] finished-task-lists counter, [1] error flag, [2] non-finite flag. */
 export const CONTROL_DONE = 0;
@@ -24,14 +27,21 @@ const K = {
   block: (${blockScanSequential.toString()}),
   aggregate: (${affineChunkAggregate.toString()}),
 };
+const KK = {
+  dense: (${denseKalmanSequential.toString()}),
+  diagonal: (${diagonalKalmanSequential.toString()}),
+  linalg: { cholesky: (${choleskyInPlace.toString()}), solveVector: (${choleskySolveVector.toString()}) },
+};
 const runAffineTask = (${runAffineTask.toString()});
+const runKalmanTask = (${runKalmanTask.toString()});
 let work = new Float64Array(64);
 parentPort.on('message', (msg) => {
   const control = msg.control;
   try {
     if (work.length < msg.workSize) work = new Float64Array(msg.workSize);
     let finite = true;
-    for (const task of msg.tasks) finite = runAffineTask(K, task, work) && finite;
+    for (const task of msg.tasks)
+      finite = (task.kind === 2 ? runKalmanTask(KK, task) : runAffineTask(K, task, work)) && finite;
     if (!finite) Atomics.store(control, ${CONTROL_NONFINITE}, 1);
   } catch (error) {
     const bytes = new TextEncoder().encode(String((error && error.stack) || error));
