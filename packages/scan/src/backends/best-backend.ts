@@ -2,7 +2,7 @@
 import type { AffineScanArgs, KalmanScanArgs, ScanBackend, ScanReport } from '@antler/core';
 import { kalmanScanSequential } from '../kalman/sequential-kalman.js';
 import { affineScanSequential } from './sequential-backend.js';
-import { hardwareThreads } from '../threads/node-builtins.js';
+import { hardwareThreads, hasWorkerThreads } from '../threads/node-builtins.js';
 import { createThreadedBackend, type ThreadedScanBackend } from './threaded-backend.js';
 
 /** Options of {@link createBestCpuBackend}. */
@@ -33,7 +33,8 @@ export interface BestCpuBackendOptions {
  * ```
  */
 export function createBestCpuBackend(options: BestCpuBackendOptions = {}): ScanBackend {
-  const threads = options.threads ?? hardwareThreads();
+  // Without worker_threads (browsers) the threaded path is never taken.
+  const threads = hasWorkerThreads() ? (options.threads ?? hardwareThreads()) : 1;
   const from = options.threadedFrom ?? 2_000_000;
   let threaded: ThreadedScanBackend | null = null;
   const caps = {

@@ -35,3 +35,8 @@ export function hardwareThreads(): number {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   return nav?.hardwareConcurrency ?? 1;
 }
+
+/** Whether `node:worker_threads` can be loaded here. */
+export function hasWorkerThreads(): boolean {
+  return builtin('node:worker_threads') !== undefined;
+}
