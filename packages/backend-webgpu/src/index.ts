@@ -3,4 +3,14 @@
  *
  * @packageDocumentation
  */
-export {};
+export { type AdapterDescription, acquireGpu, type GpuContext, type GpuOptions } from './gpu-context.js';
+export {
+  chunking,
+  type FusedSolveSettings,
+  type FusedSolveStats,
+  GruDeviceProblem,
+  problemBytes,
+} from './gru-device-problem.js';
+export { batchGroupSize, solveGruOnDevice } from './gru-solve.js';
+export { type GruWeights, packGru } from './gru-weights.js';
+export { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendOptions } from './webgpu-backend.js';

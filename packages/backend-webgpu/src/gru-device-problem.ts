@@ -1,0 +1,385 @@
+/**
+ * A batch of GRU sequences resident on the GPU, with the fused quasi-DEER Newton loop and the plain
+ * sequential evaluation. Everything stays on the device; the host reads back per-sequence status words
+ * and a small history ring every `checkEvery` iterations, and the states only when asked.
+ */
+import type { IterationRecord, SolverEvent } from '@antler/core';
+import {
+  checkAlive,
+  f32Bits,
+  type GpuContext,
+  readBack,
+  storageBuffer,
+  uniformBuffer,
+} from './gpu-context.js';
+import type { GruWeights } from './gru-weights.js';
+import { pipeline } from './pipelines.js';
+import { grid } from './wgsl-common.js';
+import {
+  applyWgsl,
+  checkWgsl,
+  HISTORY_FIELDS,
+  linAggWgsl,
+  projectWgsl,
+  sequentialGruWgsl,
+  TICK_WGSL,
+} from './wgsl-gru.js';
+import { CARRY_WGSL } from './wgsl-scan.js';
+
+/** Settings of {@link GruDeviceProblem.solveQuasiDeer}. */
+export interface FusedSolveSettings {
+  readonly atol: number;
+  readonly rtol: number;
+  /** Newton updates allowed. */
+  readonly maxIter: number;
+  /** Iterations encoded per submission between status readbacks (default 4). */
+  readonly checkEvery?: number;
+  /** Index of this problem's first sequence in the caller's batch (for events). */
+  readonly batchOffset?: number;
+  readonly onRecord?: (r: IterationRecord) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** What a fused solve found, per sequence of this problem. */
+export interface FusedSolveStats {
+  /** 0 still active (iteration limit), 1 converged, 2 stopped on a non-finite value. */
+  readonly status: readonly number[];
+  readonly iterationsPerSequence: readonly number[];
+  /** max |r_t| of each sequence's final iterate. */
+  readonly residualPerSequence: readonly number[];
+  /** Updates encoded in total (including no-op tail iterations after every sequence stopped). */
+  readonly updates: number;
+  readonly history: readonly IterationRecord[];
+  readonly events: readonly SolverEvent[];
+  /** Status readbacks (host round trips). */
+  readonly readbacks: number;
+}
+
+/** Chunk count per channel so that about 2^18 threads run phases 1 and 3. */
+export function chunking(B: number, T: number, n: number, targetThreads = 1 << 18): { L: number; C: number } {
+  const C0 = Math.max(1, Math.min(T, Math.ceil(targetThreads / (B * n))));
+  const L = Math.ceil(T / C0);
+  return { L, C: Math.ceil(T / L) };
+}
+
+/** Bytes of device memory a problem of this size allocates. */
+export function problemBytes(B: number, T: number, n: number, m: number): number {
+  const { C } = chunking(B, T, n);
+  return 4 * (B * T * m + B * T * 3 * n + 2 * B * (T + 1) * n + B * C * n * 9 + (m + n + 2) * 3 * n);
+}
+
+/** A GRU batch on the GPU. Create with {@link GruDeviceProblem.create}; call `destroy()` when done. */
+export class GruDeviceProblem {
+  private readonly buffers: GPUBuffer[] = [];
+  private states: [GPUBuffer, GPUBuffer];
+  private parity = 0;
+  private readonly L: number;
+  private readonly C: number;
+  private xp: GPUBuffer;
+  private wh: GPUBuffer;
+  private gruUniform: GPUBuffer | null = null;
+
+  private constructor(
+    private readonly ctx: GpuContext,
+    readonly weights: GruWeights,
+    readonly B: number,
+    readonly T: number,
+  ) {
+    const { L, C } = chunking(B, T, weights.n);
+    this.L = L;
+    this.C = C;
+    this.states = [undefined, undefined] as unknown as [GPUBuffer, GPUBuffer];
+    this.xp = undefined as unknown as GPUBuffer;
+    this.wh = undefined as unknown as GPUBuffer;
+  }
+
+  /**
+   * Uploads inputs `[B][T][m]`, h0 `[B][n]` and the starting trajectory `[B][T][n]` (zeros when null)
+   * and computes the input projections once.
+   */
+  static create(
+    ctx: GpuContext,
+    weights: GruWeights,
+    B: number,
+    T: number,
+    inputs: Float32Array,
+    h0: Float32Array,
+    guess: Float32Array | null,
+  ): GruDeviceProblem {
+    checkAlive(ctx);
+    const p = new GruDeviceProblem(ctx, weights, B, T);
+    const { n, m } = weights;
+    const d = ctx.device;
+    const s = new Float32Array(B * (T + 1) * n);
+    for (let b = 0; b < B; b++) {
+      s.set(h0.subarray(b * n, b * n + n), b * (T + 1) * n);
+      if (guess) s.set(guess.subarray(b * T * n, (b + 1) * T * n), (b * (T + 1) + 1) * n);
+    }
+    p.states = [p.track(storageBuffer(d, s.byteLength, s)), p.track(storageBuffer(d, s.byteLength, s))];
+    p.wh = p.track(storageBuffer(d, weights.wh.byteLength, weights.wh));
+    p.xp = p.track(storageBuffer(d, 4 * B * T * 3 * n));
+    const x = storageBuffer(d, Math.max(4, inputs.byteLength), m > 0 ? inputs : undefined);
+    const wx = storageBuffer(d, weights.wx.byteLength, weights.wx);
+    const enc = d.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    p.dispatch(pass, projectWgsl(n), [x, wx, p.xp], grid(B * T * 3 * n));
+    pass.end();
+    d.queue.submit([enc.finish()]);
+    // Destroying after submit is allowed: the queue keeps the buffers alive until the work is done.
+    x.destroy();
+    wx.destroy();
+    return p;
+  }
+
+  private track(b: GPUBuffer): GPUBuffer {
+    this.buffers.push(b);
+    return b;
+  }
+
+  private uniform(): GPUBuffer {
+    if (!this.gruUniform) throw new Error('internal: uniform not set');
+    return this.gruUniform;
+  }
+
+  private setUniform(atol: number, rtol: number, ring: number): void {
+    const w = new Uint32Array([
+      this.B,
+      this.T,
+      this.L,
+      this.C,
+      this.weights.m,
+      f32Bits(atol),
+      f32Bits(rtol),
+      ring,
+    ]);
+    if (!this.gruUniform) this.gruUniform = this.track(uniformBuffer(this.ctx.device, w));
+    else this.ctx.device.queue.writeBuffer(this.gruUniform, 0, w);
+  }
+
+  private bindGroup(
+    code: string,
+    buffers: GPUBuffer[],
+    uniform?: GPUBuffer,
+  ): [GPUComputePipeline, GPUBindGroup] {
+    const pipe = pipeline(this.ctx.device, code);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform ?? this.uniform() } }];
+    buffers.forEach((buffer, i) => {
+      entries.push({ binding: i + 1, resource: { buffer } });
+    });
+    return [pipe, this.ctx.device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries })];
+  }
+
+  private dispatch(
+    pass: GPUComputePassEncoder,
+    code: string,
+    buffers: GPUBuffer[],
+    g: [number, number],
+  ): void {
+    if (!this.gruUniform) this.setUniform(0, 0, 1);
+    const [pipe, bg] = this.bindGroup(code, buffers);
+    pass.setPipeline(pipe);
+    pass.setBindGroup(0, bg);
+    pass.dispatchWorkgroups(g[0], g[1]);
+  }
+
+  /** Runs the plain sequential recurrence on the GPU (one workgroup per sequence) into the current states. */
+  async runSequential(): Promise<void> {
+    checkAlive(this.ctx);
+    const d = this.ctx.device;
+    const enc = d.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    this.dispatch(
+      pass,
+      sequentialGruWgsl(this.weights.n),
+      [this.states[this.parity], this.xp, this.wh],
+      [this.B, 1],
+    );
+    pass.end();
+    d.queue.submit([enc.finish()]);
+    await d.queue.onSubmittedWorkDone();
+  }
+
+  /** Runs quasi-DEER to convergence (or the iteration limit) without reading the states back. */
+  async solveQuasiDeer(settings: FusedSolveSettings): Promise<FusedSolveStats> {
+    checkAlive(this.ctx);
+    const { B, T, C } = this;
+    const n = this.weights.n;
+    const d = this.ctx.device;
+    const every = Math.max(1, settings.checkEvery ?? 4);
+    const ring = every + 1;
+    this.setUniform(settings.atol, settings.rtol, ring);
+    const cells = B * C * n;
+    const agg = storageBuffer(d, 8 * cells);
+    const part = storageBuffer(d, 16 * cells);
+    const stepPart = storageBuffer(d, 8 * cells);
+    const carry = storageBuffer(d, 4 * cells);
+    const status = storageBuffer(d, 4 * (2 * B + 1), new Uint32Array(2 * B + 1));
+    const hist = storageBuffer(d, 4 * ring * B * HISTORY_FIELDS);
+    const scanUniform = uniformBuffer(d, new Uint32Array([B, T, n, this.L, C, (T + 1) * n, 0, 0]));
+    const temps = [agg, part, stepPart, carry, status, hist, scanUniform];
+    try {
+      const g = grid(cells);
+      const chW = grid(B * n, 1);
+      const groups = [0, 1].map((par) => {
+        const hs = this.states[par];
+        const hn = this.states[1 - par];
+        return {
+          lin: this.bindGroup(linAggWgsl(n), [hs, this.xp, this.wh, status, agg, part]),
+          carry: this.bindGroup(CARRY_WGSL, [agg, hs, status, carry], scanUniform),
+          apply: this.bindGroup(applyWgsl(n), [hs, this.xp, this.wh, status, carry, hn, stepPart]),
+        };
+      });
+      const check = this.bindGroup(checkWgsl(n), [part, stepPart, status, hist]);
+      const tick = this.bindGroup(TICK_WGSL, [status]);
+      const run = (
+        pass: GPUComputePassEncoder,
+        [pipe, bg]: [GPUComputePipeline, GPUBindGroup],
+        x: number,
+        y = 1,
+      ) => {
+        pass.setPipeline(pipe);
+        pass.setBindGroup(0, bg);
+        pass.dispatchWorkgroups(x, y);
+      };
+
+      const stat = new Array<number>(B).fill(0);
+      const doneAt = new Array<number>(B).fill(0);
+      const lastResid = new Array<number>(B).fill(Number.NaN);
+      const history: IterationRecord[] = [];
+      let updates = 0;
+      let readbacks = 0;
+      let finalCheck = false;
+      for (;;) {
+        if (settings.signal?.aborted) throw settings.signal.reason ?? new Error('aborted');
+        const k = finalCheck ? 0 : Math.min(every, settings.maxIter - updates);
+        const enc = d.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        const first = updates;
+        if (k === 0) {
+          run(pass, groups[this.parity].lin, g[0], g[1]);
+          run(pass, check, B);
+        }
+        for (let it = 0; it < k; it++) {
+          const gr = groups[this.parity];
+          run(pass, gr.lin, g[0], g[1]);
+          run(pass, check, B);
+          run(pass, gr.carry, chW[0], chW[1]);
+          run(pass, gr.apply, g[0], g[1]);
+          run(pass, tick, 1);
+          this.parity = 1 - this.parity;
+        }
+        pass.end();
+        updates += k;
+        const words = new Uint32Array(await readBack(d, status, 4 * (2 * B + 1), enc));
+        const h = new Float32Array(await readBack(d, hist, 4 * ring * B * HISTORY_FIELDS));
+        readbacks++;
+        for (let b = 0; b < B; b++) {
+          stat[b] = words[b];
+          doneAt[b] = words[B + b];
+        }
+        // Slots written by this submission: checks at counter values first … first + max(k, 1) − 1.
+        const last = k === 0 ? first : first + k - 1;
+        for (let s = first; s <= last; s++)
+          this.record(s, h, ring, stat, doneAt, lastResid, history, settings);
+        if (stat.every((v) => v !== 0) || k === 0) break;
+        if (updates >= settings.maxIter) finalCheck = true;
+      }
+      const events: SolverEvent[] = [];
+      const off = settings.batchOffset ?? 0;
+      const iters = stat.map((s, b) => (s === 0 ? updates : doneAt[b]));
+      stat.forEach((s, b) => {
+        if (s === 2)
+          events.push({
+            kind: 'non-finite',
+            iteration: doneAt[b],
+            sequence: off + b,
+            message: `sequence ${off + b}: a residual or step was NaN or infinite after ${doneAt[b]} updates; it was stopped there`,
+          });
+        else if (s === 0)
+          events.push({
+            kind: 'max-iterations',
+            iteration: updates,
+            sequence: off + b,
+            message: `sequence ${off + b}: residual criterion not met after ${updates} iterations (max |r| = ${lastResid[b]})`,
+          });
+      });
+      return {
+        status: stat,
+        iterationsPerSequence: iters,
+        residualPerSequence: lastResid,
+        updates,
+        history,
+        events,
+        readbacks,
+      };
+    } finally {
+      for (const t of temps) t.destroy();
+    }
+  }
+
+  private record(
+    s: number,
+    h: Float32Array,
+    ring: number,
+    stat: number[],
+    doneAt: number[],
+    lastResid: number[],
+    history: IterationRecord[],
+    settings: FusedSolveSettings,
+  ): void {
+    const B = this.B;
+    let maxR = 0;
+    let ss = 0;
+    let maxStep = 0;
+    let stepped = 0;
+    let active = 0;
+    for (let b = 0; b < B; b++) {
+      const o = ((s % ring) * B + b) * HISTORY_FIELDS;
+      if (h[o + 3] !== 0) continue; // not active before this check
+      stepped++;
+      const r = h[o + 4] > 0 ? Number.NaN : h[o];
+      lastResid[b] = r;
+      maxR = Number.isNaN(r) || r > maxR ? r : maxR;
+      ss += h[o + 1];
+      const st = h[o + 5] > 0 ? Number.NaN : h[o + 2];
+      maxStep = Number.isNaN(st) || st > maxStep ? st : maxStep;
+      if (!(stat[b] !== 0 && doneAt[b] === s)) active++;
+    }
+    if (s === 0 || stepped === 0) return;
+    const rec: IterationRecord = {
+      iteration: s,
+      maxStep,
+      maxResidual: maxR,
+      residualNorm: Math.sqrt(ss),
+      active,
+    };
+    history.push(rec);
+    settings.onRecord?.(rec);
+  }
+
+  /** Reads states `[count][T][n]` of sequences first … first + count − 1 (s_1 … s_T). */
+  async readStates(first = 0, count = this.B): Promise<Float32Array> {
+    checkAlive(this.ctx);
+    const { T } = this;
+    const n = this.weights.n;
+    const d = this.ctx.device;
+    const out = new Float32Array(count * T * n);
+    const per = (T + 1) * n;
+    const staging = d.createBuffer({ size: 4 * count * per, usage: 0x0001 | 0x0008 });
+    const enc = d.createCommandEncoder();
+    enc.copyBufferToBuffer(this.states[this.parity], 4 * first * per, staging, 0, 4 * count * per);
+    d.queue.submit([enc.finish()]);
+    await staging.mapAsync(1);
+    const all = new Float32Array(staging.getMappedRange());
+    for (let b = 0; b < count; b++) out.set(all.subarray(b * per + n, (b + 1) * per), b * T * n);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  /** Frees every buffer. */
+  destroy(): void {
+    for (const b of this.buffers) b.destroy();
+    this.buffers.length = 0;
+  }
+}
