@@ -13,6 +13,7 @@ import type { BenchContext, BenchRow, BenchSuite } from './types.js';
 const MEMORY_CAP = 1.5e9;
 
 interface ScanSizes {
+  B: number[];
   T: number[];
   n: number[];
   structure: Structure[];
@@ -25,6 +26,7 @@ function parseSizes(spec: string | undefined, quick: boolean): ScanSizes {
   const all = ['sequential', 'chunked', 'blelloch', 'threaded-1', 'threaded-2', `threaded-${threads}`];
   const sizes: ScanSizes = quick
     ? {
+        B: [1],
         T: [1e3],
         n: [1, 8],
         structure: ['diagonal', 'dense'],
@@ -32,6 +34,7 @@ function parseSizes(spec: string | undefined, quick: boolean): ScanSizes {
         algo: ['sequential', 'threaded-2'],
       }
     : {
+        B: [1],
         T: [1e3, 1e4, 1e5, 1e6, 1e7],
         n: [1, 2, 8, 32, 64],
         structure: ['diagonal', 'block', 'dense'],
@@ -41,11 +44,11 @@ function parseSizes(spec: string | undefined, quick: boolean): ScanSizes {
   for (const part of (spec ?? '').split(';').filter(Boolean)) {
     const [key, value] = part.split('=');
     const items = (value ?? '').split(',').filter(Boolean);
-    if (key === 'T' || key === 'n') sizes[key] = items.map(Number);
+    if (key === 'T' || key === 'n' || key === 'B') sizes[key] = items.map(Number);
     else if (key === 'structure') sizes.structure = items as Structure[];
     else if (key === 'dtype') sizes.dtype = items as DType[];
     else if (key === 'algo') sizes.algo = items;
-    else throw new Error(`--sizes: unknown key '${key}' (known: T, n, structure, dtype, algo)`);
+    else throw new Error(`--sizes: unknown key '${key}' (known: B, T, n, structure, dtype, algo)`);
   }
   sizes.algo = [...new Set(sizes.algo)];
   return sizes;
@@ -92,30 +95,31 @@ export const scanSuite: BenchSuite = {
         threads: 1,
       };
     };
-    const configs: { T: number; n: number; structure: Structure; dtype: DType }[] = [];
+    const configs: { B: number; T: number; n: number; structure: Structure; dtype: DType }[] = [];
     for (const structure of sizes.structure)
       for (const dtype of sizes.dtype)
-        for (const n of sizes.n)
-          for (const T of sizes.T) {
-            if (structure === 'block' && n % 2 !== 0) continue;
-            configs.push({ T, n, structure, dtype });
-          }
+        for (const B of sizes.B)
+          for (const n of sizes.n)
+            for (const T of sizes.T) {
+              if (structure === 'block' && n % 2 !== 0) continue;
+              configs.push({ B, T, n, structure, dtype });
+            }
     let done = 0;
     const total = configs.length * (sizes.algo.length + 1);
     try {
-      for (const { T, n, structure, dtype } of configs) {
+      for (const { B, T, n, structure, dtype } of configs) {
         const bpe = dtype === 'float64' ? 8 : 4;
         const aStep = structure === 'dense' ? n * n : structure === 'block' ? 2 * n : n;
-        const bytes = T * (aStep + 2 * n) * bpe;
+        const bytes = B * T * (aStep + 2 * n) * bpe;
         if (bytes > MEMORY_CAP) {
           done += sizes.algo.length + 1;
           continue;
         }
-        const a = sharedArray(dtype, T * aStep);
-        const b = sharedArray(dtype, T * n);
-        const out = sharedArray(dtype, T * n);
+        const a = sharedArray(dtype, B * T * aStep);
+        const b = sharedArray(dtype, B * T * n);
+        const out = sharedArray(dtype, B * T * n);
         fill(a, b, structure === 'dense' ? 0.9 / Math.sqrt(n) : structure === 'block' ? 0.6 : 0.99);
-        const params = { T, n, dtype, structure, batch: 1 };
+        const params = { T, n, dtype, structure, batch: B };
         // Baseline: copying half the scan's byte volume moves the same bytes (read + write).
         const src = new Uint8Array(new SharedArrayBuffer(Math.max(8, Math.floor(bytes / 2))));
         const dst = new Uint8Array(new SharedArrayBuffer(src.length));
@@ -135,14 +139,15 @@ export const scanSuite: BenchSuite = {
           ctx.progress(`${structure} ${dtype} T=${T} n=${n} ${algo}`, done++, total);
           // Blelloch keeps a second copy of the operators; Blelloch and chunked compose operators
           // (2·k³ flops per step and block): skip what would exceed the memory cap or ~1e10 flops.
-          const composeFlops = 2 * T * aStep * (structure === 'dense' ? n : structure === 'block' ? 2 : 1);
+          const composeFlops =
+            2 * B * T * aStep * (structure === 'dense' ? n : structure === 'block' ? 2 : 1);
           if (algo === 'blelloch' && bytes + T * aStep * bpe > MEMORY_CAP) continue;
           if ((algo === 'blelloch' || algo === 'chunked') && composeFlops > 1e10) continue;
           const { backend, threads } = backendFor(algo);
           const args = {
             structure,
             blockSize: structure === 'block' ? 2 : undefined,
-            batch: 1,
+            batch: B,
             length: T,
             size: n,
             a: { data: a },
@@ -159,7 +164,7 @@ export const scanSuite: BenchSuite = {
           byAlgo.set(algo, timing);
           const gbps = bytes / timing.median / 1e9;
           // Useful flops of the sequential recurrence: one multiply-add per operator entry per step.
-          const flops = 2 * T * aStep;
+          const flops = 2 * B * T * aStep;
           const seq = byAlgo.get('sequential');
           const one = byAlgo.get('threaded-1');
           rows.push({
@@ -169,7 +174,7 @@ export const scanSuite: BenchSuite = {
             timing,
             metrics: {
               gbps,
-              elementsPerSecond: (T * n) / timing.median,
+              elementsPerSecond: (B * T * n) / timing.median,
               gflops: flops / timing.median / 1e9,
               memcpyGbps,
               fractionOfMemcpy: gbps / memcpyGbps,
