@@ -1,0 +1,158 @@
+import type { Cell } from '@antler/core';
+import { createGru } from '@antler/zoo';
+import { describe, expect, it } from 'vitest';
+import { GruDeviceProblem, packGru } from '../src/index.js';
+import { testBackend } from './gpu.js';
+
+const backend = await testBackend();
+const why = typeof backend === 'string' ? backend : '';
+if (why) console.warn(`backend-webgpu GRU tests skipped: ${why}`);
+
+/** Deterministic N(0, 1) inputs (Box–Muller on a small LCG). */
+function normals(len: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const u = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 2 ** 32;
+  };
+  const out = new Float32Array(len);
+  for (let i = 0; i < len; i++) out[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  return out;
+}
+
+/** Independent float64 GRU loop from the formula (weights read from the cell's PyTorch-named tensors). */
+function sequential64(cell: Cell, x: Float32Array, B: number, T: number, h0?: Float32Array): Float64Array {
+  const n = cell.stateSize;
+  const m = cell.inputSize;
+  const P = cell.parameters ?? {};
+  const wih = P.weight_ih_l0.data;
+  const whh = P.weight_hh_l0.data;
+  const bih = P.bias_ih_l0?.data;
+  const bhh = P.bias_hh_l0?.data;
+  const flax = bhh !== undefined && bhh.length === n;
+  const out = new Float64Array(B * T * n);
+  const sig = (v: number) => 1 / (1 + Math.exp(-v));
+  for (let b = 0; b < B; b++) {
+    let h = Array.from({ length: n }, (_, i) => (h0 ? h0[b * n + i] : 0));
+    for (let t = 0; t < T; t++) {
+      const xo = (b * T + t) * m;
+      const g = (row: number, withH: boolean) => {
+        let v = 0;
+        for (let k = 0; k < m; k++) v += wih[row * m + k] * x[xo + k];
+        if (withH) for (let k = 0; k < n; k++) v += whh[row * n + k] * h[k];
+        return v;
+      };
+      const next: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const bi = (j: number) => (bih ? bih[j] : 0);
+        const bh = (j: number) => (bhh && !flax ? bhh[j] : 0);
+        const r = sig(g(i, true) + bi(i) + bh(i));
+        const z = sig(g(n + i, true) + bi(n + i) + bh(n + i));
+        let hn = bhh ? bhh[flax ? i : 2 * n + i] : 0;
+        for (let k = 0; k < n; k++) hn += whh[(2 * n + i) * n + k] * h[k];
+        const c = Math.tanh(g(2 * n + i, false) + bi(2 * n + i) + r * hn);
+        next.push((1 - z) * c + z * h[i]);
+      }
+      h = next;
+      out.set(h, (b * T + t) * n);
+    }
+  }
+  return out;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let e = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= e)) e = d;
+  }
+  return e;
+}
+
+describe('fused quasi-DEER GRU on WebGPU', () => {
+  for (const variant of ['flax', 'pytorch'] as const) {
+    it.skipIf(!!why)(
+      `${variant} GRU: converged states = float64 sequential loop (n = 8, B = 3, T = 700)${why ? ` — skipped: ${why}` : ''}`,
+      async () => {
+        if (typeof backend === 'string') return;
+        const n = 8;
+        const B = 3;
+        const T = 700;
+        const cell = createGru({ hiddenSize: n, inputSize: n, seed: 7, variant });
+        const x = normals(B * T * n, 11);
+        const h0 = normals(B * n, 5);
+        const ref = sequential64(cell, x, B, T, h0);
+        const res = await backend.solveOnDevice(cell, x, {
+          method: 'quasi-deer',
+          dtype: 'float32',
+          batch: B,
+          h0,
+          atol: 1e-6,
+          rtol: 1e-5,
+        });
+        if (!res) throw new Error('solveOnDevice declined a GRU');
+        expect(res.converged).toBe(true);
+        expect(res.convergedPerSequence).toEqual([true, true, true]);
+        expect(res.states).toBeInstanceOf(Float32Array);
+        expect(res.iterations).toBeGreaterThan(1);
+        expect(res.iterations).toBeLessThan(60);
+        expect(res.history.length).toBe(res.iterations);
+        expect(res.history.at(-1)?.maxResidual).toBeLessThanOrEqual(res.history[0].maxResidual);
+        expect(maxAbsDiff(res.states, ref)).toBeLessThan(2e-5);
+        expect(res.residual).toBeLessThan(1e-5);
+      },
+    );
+  }
+
+  it.skipIf(!!why)(
+    `an iteration limit is reported as not converged, never hidden${why ? ` — skipped: ${why}` : ''}`,
+    async () => {
+      if (typeof backend === 'string') return;
+      const cell = createGru({ hiddenSize: 4, inputSize: 4, seed: 3, variant: 'flax' });
+      const x = normals(2 * 400 * 4, 2);
+      const res = await backend.solveOnDevice(cell, x, {
+        method: 'quasi-deer',
+        dtype: 'float32',
+        batch: 2,
+        maxIter: 2,
+      });
+      if (!res) throw new Error('declined');
+      expect(res.converged).toBe(false);
+      expect(res.iterations).toBe(2);
+      expect(res.events.filter((e) => e.kind === 'max-iterations').length).toBe(2);
+      const ref = sequential64(cell, x, 2, 400);
+      // After k Newton steps the first k states are exact (up to float32 rounding).
+      expect(maxAbsDiff(res.states.subarray(0, 8), ref.subarray(0, 8))).toBeLessThan(1e-5);
+    },
+  );
+
+  it.skipIf(!!why)(
+    `declines what it cannot run on the device (float64, other methods, other cells)${why ? ` — skipped: ${why}` : ''}`,
+    () => {
+      if (typeof backend === 'string') return;
+      const cell = createGru({ hiddenSize: 4, inputSize: 4, seed: 3 });
+      const x = new Float32Array(40);
+      expect(backend.solveOnDevice(cell, x, { method: 'quasi-deer' })).toBeNull();
+      expect(backend.solveOnDevice(cell, x, { method: 'elk', dtype: 'float32' })).toBeNull();
+      expect(
+        backend.solveOnDevice({ ...cell, kind: 'elman' }, x, { method: 'quasi-deer', dtype: 'float32' }),
+      ).toBeNull();
+    },
+  );
+
+  it.skipIf(!!why)(`GPU sequential evaluation = float64 loop${why ? ` — skipped: ${why}` : ''}`, async () => {
+    if (typeof backend === 'string') return;
+    const n = 8;
+    const B = 2;
+    const T = 300;
+    const cell = createGru({ hiddenSize: n, inputSize: n, seed: 1, variant: 'flax' });
+    const w = packGru(cell);
+    if (!w) throw new Error('not packed');
+    const x = normals(B * T * n, 4);
+    const p = GruDeviceProblem.create(backend.context, w, B, T, x, new Float32Array(B * n), null);
+    await p.runSequential();
+    const got = await p.readStates();
+    p.destroy();
+    expect(maxAbsDiff(got, sequential64(cell, x, B, T))).toBeLessThan(1e-5);
+  });
+});
