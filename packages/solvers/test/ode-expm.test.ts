@@ -74,7 +74,9 @@ describe('expm (scaling and squaring, [6/6] Padé)', () => {
           for (let i = 0; i < n; i++) id[i * n + i] = 1;
           const scale = Math.max(1, ...Array.from(ea, Math.abs));
           const eh = expm(n, half);
-          return maxAbsDiff(prod, id) < 1e-11 * scale * scale && maxAbsDiff(matmul(n, eh, eh), ea) < 1e-11 * scale;
+          return (
+            maxAbsDiff(prod, id) < 1e-11 * scale * scale && maxAbsDiff(matmul(n, eh, eh), ea) < 1e-11 * scale
+          );
         },
       ),
       { numRuns: 100 },

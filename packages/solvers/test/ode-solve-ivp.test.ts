@@ -1,9 +1,16 @@
 import { BackendUnavailableError, ConvergenceError, type FloatArray, ShapeError } from '@antler/core';
 import { createSequentialBackend } from '@antler/scan';
-// odex ships CommonJS with a TypeScript source; only Solver is used.
-import { Solver } from 'odex';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { solveIVP, type VectorField } from '../src/index.js';
+
+/** The part of odex's API the test uses (odex ships CommonJS whose bundled .ts source does not typecheck here). */
+interface OdexSolver {
+  absoluteTolerance: number;
+  relativeTolerance: number;
+  solve(f: (x: number, y: number[]) => number[], x0: number, y0: number[], xEnd: number): { y: number[] };
+}
+const { Solver } = createRequire(import.meta.url)('odex') as { Solver: new (n: number) => OdexSolver };
 
 const oscillator: VectorField = {
   stateSize: 2,
@@ -98,7 +105,9 @@ describe('solveIVP: nonlinear forced pendulum', () => {
     expect(r.converged).toBe(true);
     expect(r.iterations).toBeLessThan(15);
     const err = maxAbsDiff(r.states, ref);
-    console.log(`DEER (T = 2001, Δt = 5e-3) vs dopri5(1e-13): max error ${err.toExponential(2)} in ${r.iterations} iterations`);
+    console.log(
+      `DEER (T = 2001, Δt = 5e-3) vs dopri5(1e-13): max error ${err.toExponential(2)} in ${r.iterations} iterations`,
+    );
     expect(err).toBeLessThan(2e-5);
     // Quadratic convergence: the last Newton steps shrink at least like the square of the previous ones.
     const steps = r.history.map((h) => h.maxStep);
@@ -131,12 +140,15 @@ describe('solveIVP: nonlinear forced pendulum', () => {
       const stride = 6400 / intervals;
       let e = 0;
       for (let i = 0; i <= intervals; i++)
-        for (let j = 0; j < 2; j++) e = Math.max(e, Math.abs(r.states[i * 2 + j] - exact[i * stride * 2 + j]));
+        for (let j = 0; j < 2; j++)
+          e = Math.max(e, Math.abs(r.states[i * 2 + j] - exact[i * stride * 2 + j]));
       errs.push(e);
       rows.push(`Δt = ${(4 / intervals).toFixed(4)}: max error ${e.toExponential(3)}`);
     }
     const orders = errs.slice(1).map((e, i) => Math.log2(errs[i] / e));
-    console.log(`DEER-ODE convergence (exponential trapezoid):\n  ${rows.join('\n  ')}\n  measured orders: ${orders.map((o) => o.toFixed(3)).join(', ')}`);
+    console.log(
+      `DEER-ODE convergence (exponential trapezoid):\n  ${rows.join('\n  ')}\n  measured orders: ${orders.map((o) => o.toFixed(3)).join(', ')}`,
+    );
     for (const o of orders.slice(1)) {
       expect(o).toBeGreaterThan(1.85);
       expect(o).toBeLessThan(2.3);
@@ -168,7 +180,11 @@ describe('dopri5', () => {
       [1.2, 0, 0],
       10,
     );
-    const ours = solveIVP(pendulum, [1.2, 0], [0, 2.5, 10], null, { method: 'dopri5', atol: 1e-11, rtol: 1e-11 });
+    const ours = solveIVP(pendulum, [1.2, 0], [0, 2.5, 10], null, {
+      method: 'dopri5',
+      atol: 1e-11,
+      rtol: 1e-11,
+    });
     expect(Math.abs(ours.states[4] - res.y[0])).toBeLessThan(1e-9);
     expect(Math.abs(ours.states[5] - res.y[1])).toBeLessThan(1e-9);
   });
@@ -260,7 +276,9 @@ describe('solveIVP: inputs, fallbacks and errors', () => {
     expect(() => solveIVP(oscillator, [1], [0, 1])).toThrow(/y0/);
     expect(() => solveIVP(oscillator, [1, 0], [0, 1, 1])).toThrow(/times/);
     expect(() => solveIVP(driven, [0], [0, 1], new Float64Array(3))).toThrow(/inputs/);
-    expect(() => solveIVP(oscillator, [1, 0], [0, 1], null, { method: 'euler' as never })).toThrow(/options.method/);
+    expect(() => solveIVP(oscillator, [1, 0], [0, 1], null, { method: 'euler' as never })).toThrow(
+      /options.method/,
+    );
     expect(() => solveIVP(oscillator, [Number.NaN, 0], [0, 1])).toThrow(/y0/);
     const noKalman = { ...createSequentialBackend(), kalmanScan: undefined };
     expect(() => solveIVP(oscillator, [1, 0], [0, 1], null, { method: 'elk', backend: noKalman })).toThrow(

@@ -84,7 +84,16 @@ export function deerIvp(
     for (let t = 0; t < T; t++) y.set(y0, t * n);
   }
   if (L === 0) {
-    return { states, converged: true, iterations: 0, residual: 0, history, events, evaluations: 0, finite: true };
+    return {
+      states,
+      converged: true,
+      iterations: 0,
+      residual: 0,
+      history,
+      events,
+      evaluations: 0,
+      finite: true,
+    };
   }
   const f = new Float64Array(T * n);
   const jac = new Float64Array(T * opSize);
@@ -120,7 +129,8 @@ export function deerIvp(
     for (let t = 0; t < T; t++) {
       for (let i = 0; i < n; i++) {
         let jy = 0;
-        if (structure === 'dense') for (let j = 0; j < n; j++) jy += jac[t * opSize + i * n + j] * traj[t * n + j];
+        if (structure === 'dense')
+          for (let j = 0; j < n; j++) jy += jac[t * opSize + i * n + j] * traj[t * n + j];
         else jy = jac[t * n + i] * traj[t * n + i];
         h[t * n + i] = f[t * n + i] - jy;
       }
@@ -132,12 +142,40 @@ export function deerIvp(
       const dt = times[t + 1] - times[t];
       const ok =
         structure === 'dense'
-          ? denseIntervalOperator(n, dt, jac, t * opSize, (t + 1) * opSize, h, t * n, (t + 1) * n, out.a, t * opSize, out.b, t * n, ws)
-          : diagonalIntervalOperator(n, dt, jac, t * n, (t + 1) * n, h, t * n, (t + 1) * n, out.a, t * n, out.b, t * n);
+          ? denseIntervalOperator(
+              n,
+              dt,
+              jac,
+              t * opSize,
+              (t + 1) * opSize,
+              h,
+              t * n,
+              (t + 1) * n,
+              out.a,
+              t * opSize,
+              out.b,
+              t * n,
+              ws,
+            )
+          : diagonalIntervalOperator(
+              n,
+              dt,
+              jac,
+              t * n,
+              (t + 1) * n,
+              h,
+              t * n,
+              (t + 1) * n,
+              out.a,
+              t * n,
+              out.b,
+              t * n,
+            );
       finite &&= ok;
       for (let i = 0; i < n; i++) {
         let pred = out.b[t * n + i];
-        if (structure === 'dense') for (let j = 0; j < n; j++) pred += out.a[t * opSize + i * n + j] * traj[t * n + j];
+        if (structure === 'dense')
+          for (let j = 0; j < n; j++) pred += out.a[t * opSize + i * n + j] * traj[t * n + j];
         else pred += out.a[t * n + i] * traj[t * n + i];
         const r = traj[(t + 1) * n + i] - pred;
         const ar = Math.abs(r);
@@ -161,7 +199,11 @@ export function deerIvp(
   let iterations = 0;
   let finite = lin.finite;
   if (!finite) {
-    events.push({ kind: 'non-finite', iteration: 0, message: 'the vector field or its Jacobian is non-finite along the initial guess' });
+    events.push({
+      kind: 'non-finite',
+      iteration: 0,
+      message: 'the vector field or its Jacobian is non-finite along the initial guess',
+    });
   }
   while (finite && iterations < settings.maxIter) {
     iterations++;
@@ -196,7 +238,11 @@ export function deerIvp(
     }
     if (!report.finite) {
       finite = false;
-      events.push({ kind: 'non-finite', iteration: iterations, message: `the ${method === 'elk' ? 'Kalman' : 'affine'} scan produced non-finite states` });
+      events.push({
+        kind: 'non-finite',
+        iteration: iterations,
+        message: `the ${method === 'elk' ? 'Kalman' : 'affine'} scan produced non-finite states`,
+      });
       break;
     }
     let maxStep = 0;
@@ -219,9 +265,20 @@ export function deerIvp(
           iteration: iterations,
           message: `ELK step raised the residual to ${spare.maxResidual.toExponential(2)}; λ raised to ${lambda.toExponential(2)}`,
         });
-        history.push({ iteration: iterations, maxStep, maxResidual: lin.maxResidual, residualNorm: lin.residualNorm, active: 1, lambda });
+        history.push({
+          iteration: iterations,
+          maxStep,
+          maxResidual: lin.maxResidual,
+          residualNorm: lin.residualNorm,
+          active: 1,
+          lambda,
+        });
         if (lambda > 1e12) {
-          events.push({ kind: 'diverged', iteration: iterations, message: 'ELK damping exceeded 1e12 without lowering the residual' });
+          events.push({
+            kind: 'diverged',
+            iteration: iterations,
+            message: 'ELK damping exceeded 1e12 without lowering the residual',
+          });
           break;
         }
         continue;
@@ -244,7 +301,11 @@ export function deerIvp(
       ...(method === 'elk' ? { lambda } : {}),
     });
     if (!finite) {
-      events.push({ kind: 'non-finite', iteration: iterations, message: 'the vector field or its Jacobian is non-finite along the new iterate' });
+      events.push({
+        kind: 'non-finite',
+        iteration: iterations,
+        message: 'the vector field or its Jacobian is non-finite along the new iterate',
+      });
       break;
     }
     if (withinTol) {
@@ -253,7 +314,11 @@ export function deerIvp(
     }
   }
   if (!converged && finite && iterations >= settings.maxIter) {
-    events.push({ kind: 'max-iterations', iteration: iterations, message: `no convergence within ${settings.maxIter} iterations` });
+    events.push({
+      kind: 'max-iterations',
+      iteration: iterations,
+      message: `no convergence within ${settings.maxIter} iterations`,
+    });
   }
   for (let i = n; i < T * n; i++) states[i] = y[i];
   return { states, converged, iterations, residual: lin.maxResidual, history, events, evaluations, finite };

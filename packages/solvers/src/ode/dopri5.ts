@@ -169,7 +169,13 @@ export function dopri5Into(
     if (accepted + rejected >= maxSteps)
       return { accepted, rejected, evaluations: evals, completed: false, failure: `step limit ${maxSteps}` };
     if (h < 1e-14 * Math.max(1, Math.abs(t)))
-      return { accepted, rejected, evaluations: evals, completed: false, failure: `step size underflow at t = ${t}` };
+      return {
+        accepted,
+        rejected,
+        evaluations: evals,
+        completed: false,
+        failure: `step size underflow at t = ${t}`,
+      };
     const remaining = (tEnd - t) * dir;
     if (h >= remaining) h = remaining;
     const hs = dir * h;
@@ -179,8 +185,7 @@ export function dopri5Into(
     f(t + C3 * hs, tmp, k3);
     for (let j = 0; j < n; j++) tmp[j] = y[j] + hs * (A41 * k1[j] + A42 * k2[j] + A43 * k3[j]);
     f(t + C4 * hs, tmp, k4);
-    for (let j = 0; j < n; j++)
-      tmp[j] = y[j] + hs * (A51 * k1[j] + A52 * k2[j] + A53 * k3[j] + A54 * k4[j]);
+    for (let j = 0; j < n; j++) tmp[j] = y[j] + hs * (A51 * k1[j] + A52 * k2[j] + A53 * k3[j] + A54 * k4[j]);
     f(t + C5 * hs, tmp, k5);
     for (let j = 0; j < n; j++)
       tmp[j] = y[j] + hs * (A61 * k1[j] + A62 * k2[j] + A63 * k3[j] + A64 * k4[j] + A65 * k5[j]);
@@ -196,13 +201,19 @@ export function dopri5Into(
       err += (e / sc) ** 2;
     }
     err = Math.sqrt(err / n);
-    if (!(err === err) || !Number.isFinite(err)) {
+    if (!Number.isFinite(err)) {
       // A non-finite stage: shrink hard and retry rather than accept garbage.
       rejected++;
       h *= 0.1;
       lastRejected = true;
       if (h < 1e-300)
-        return { accepted, rejected, evaluations: evals, completed: false, failure: `non-finite values at t = ${t}` };
+        return {
+          accepted,
+          rejected,
+          evaluations: evals,
+          completed: false,
+          failure: `non-finite values at t = ${t}`,
+        };
       continue;
     }
     if (err <= 1) {
@@ -219,8 +230,7 @@ export function dopri5Into(
         const theta = (times[nextOut] - t) / hs;
         const theta1 = 1 - theta;
         for (let j = 0; j < n; j++)
-          out[nextOut * n + j] =
-            y[j] + theta * (r1[j] + theta1 * (r2[j] + theta * (r3[j] + theta1 * r4[j])));
+          out[nextOut * n + j] = y[j] + theta * (r1[j] + theta1 * (r2[j] + theta * (r3[j] + theta1 * r4[j])));
         nextOut++;
       }
       accepted++;

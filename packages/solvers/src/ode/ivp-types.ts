@@ -1,5 +1,12 @@
 /** Options and result of `solveIVP`. */
-import type { DivergencePolicy, DType, FloatArray, IterationRecord, ScanBackend, SolverEvent } from '@antler/core';
+import type {
+  DivergencePolicy,
+  DType,
+  FloatArray,
+  IterationRecord,
+  ScanBackend,
+  SolverEvent,
+} from '@antler/core';
 
 /**
  * How `solveIVP` integrates.

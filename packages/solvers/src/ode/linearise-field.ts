@@ -31,12 +31,14 @@ export function lineariseTrajectory(
   const T = times.length;
   const step = structure === 'dense' ? n * n : n;
   if (structure === 'diagonal' && field.diagonalJacobian) {
-    for (let t = 0; t < T; t++) field.diagonalJacobian(y, t * n, inputs, t * m, times[t], f, t * n, jac, t * n);
+    for (let t = 0; t < T; t++)
+      field.diagonalJacobian(y, t * n, inputs, t * m, times[t], f, t * n, jac, t * n);
     return 'analytic';
   }
   if (field.denseJacobian) {
     if (structure === 'dense') {
-      for (let t = 0; t < T; t++) field.denseJacobian(y, t * n, inputs, t * m, times[t], f, t * n, jac, t * step);
+      for (let t = 0; t < T; t++)
+        field.denseJacobian(y, t * n, inputs, t * m, times[t], f, t * n, jac, t * step);
       return 'analytic';
     }
     const full = new Float64Array(n * n);

@@ -58,13 +58,21 @@ export function solveIVP(
 ): SolveIvpResult {
   const started = performance.now();
   if (!field || typeof field.evaluate !== 'function') {
-    throw new ShapeError('field', 'a VectorField with stateSize, inputSize and evaluate()', describeValue(field));
+    throw new ShapeError(
+      'field',
+      'a VectorField with stateSize, inputSize and evaluate()',
+      describeValue(field),
+    );
   }
   const n = checkInteger(field.stateSize, 'field.stateSize', 1);
   const m = checkInteger(field.inputSize, 'field.inputSize', 0);
   const method = options.method ?? 'deer';
   if (!IVP_METHODS.includes(method)) {
-    throw new ShapeError('options.method', IVP_METHODS.map((s) => `'${s}'`).join(' | '), describeValue(method));
+    throw new ShapeError(
+      'options.method',
+      IVP_METHODS.map((s) => `'${s}'`).join(' | '),
+      describeValue(method),
+    );
   }
   const dtype = checkDType(options.dtype ?? 'float64', 'options.dtype');
   if (!times || typeof times.length !== 'number' || times.length < 1) {
@@ -76,7 +84,11 @@ export function solveIVP(
   for (let i = 1; i < T; i++) {
     const d = (t64[i] - t64[i - 1]) * (t64[T - 1] - t64[0]);
     if (!(d > 0)) {
-      throw new ShapeError('times', 'strictly monotone values', `times[${i - 1}] = ${t64[i - 1]}, times[${i}] = ${t64[i]}`);
+      throw new ShapeError(
+        'times',
+        'strictly monotone values',
+        `times[${i - 1}] = ${t64[i - 1]}, times[${i}] = ${t64[i]}`,
+      );
     }
   }
   if (!y0 || y0.length !== n) {
@@ -92,10 +104,15 @@ export function solveIVP(
   }
   const atol = options.atol ?? (dtype === 'float64' ? 1e-9 : 1e-5);
   const rtol = options.rtol ?? (dtype === 'float64' ? 1e-9 : 1e-4);
-  for (const [name, v] of [['options.atol', atol], ['options.rtol', rtol]] as const) {
+  for (const [name, v] of [
+    ['options.atol', atol],
+    ['options.rtol', rtol],
+  ] as const) {
     if (!(v >= 0) || !Number.isFinite(v)) throw new ShapeError(name, 'a finite number ≥ 0', describeValue(v));
   }
-  const finish = (r: Omit<SolveIvpResult, 'seconds' | 'times' | 'dtype' | 'method' | 'size'>): SolveIvpResult => ({
+  const finish = (
+    r: Omit<SolveIvpResult, 'seconds' | 'times' | 'dtype' | 'method' | 'size'>,
+  ): SolveIvpResult => ({
     ...r,
     times: t64,
     dtype,
@@ -111,13 +128,27 @@ export function solveIVP(
       const substeps = checkInteger(options.substeps ?? 1, 'options.substeps', 1);
       const evaluations = rk4Into(field, y064, t64, x, states, substeps);
       const idx = firstBad(states);
-      if (idx >= 0) events.push({ kind: 'non-finite', message: `RK4 produced a non-finite state at flat index ${idx}` });
-      return finish({ states, converged: idx < 0, iterations: 0, residual: 0, history: [], events, evaluations, backend: 'none' });
+      if (idx >= 0)
+        events.push({ kind: 'non-finite', message: `RK4 produced a non-finite state at flat index ${idx}` });
+      return finish({
+        states,
+        converged: idx < 0,
+        iterations: 0,
+        residual: 0,
+        history: [],
+        events,
+        evaluations,
+        backend: 'none',
+      });
     }
     const stats = dopri5Into(field, y064, t64, x, states, { atol, rtol });
-    if (!stats.completed) events.push({ kind: 'diverged', message: `dopri5 stopped early: ${stats.failure}` });
+    if (!stats.completed)
+      events.push({ kind: 'diverged', message: `dopri5 stopped early: ${stats.failure}` });
     if (stats.rejected > 0)
-      events.push({ kind: 'step-rejected', message: `dopri5 rejected ${stats.rejected} of ${stats.accepted + stats.rejected} steps (error control)` });
+      events.push({
+        kind: 'step-rejected',
+        message: `dopri5 rejected ${stats.rejected} of ${stats.accepted + stats.rejected} steps (error control)`,
+      });
     return finish({
       states,
       converged: stats.completed,
@@ -135,14 +166,17 @@ export function solveIVP(
     throw new BackendUnavailableError(backend.name, 'solveIVP needs a synchronous scan backend');
   }
   const structure = method === 'quasi-deer' ? 'diagonal' : 'dense';
-  if (method === 'elk' ? !supportsKalman(backend, dtype, 'dense') : !supportsAffine(backend, dtype, structure)) {
+  if (
+    method === 'elk' ? !supportsKalman(backend, dtype, 'dense') : !supportsAffine(backend, dtype, structure)
+  ) {
     throw new BackendUnavailableError(
       backend.name,
       `it cannot run a ${method === 'elk' ? 'dense Kalman' : `${structure} affine`} scan in ${dtype}`,
     );
   }
   const maxIter = checkInteger(options.maxIter ?? Math.max(T, 1), 'options.maxIter', 1);
-  if (options.initialGuess !== undefined) checkLength('options.initialGuess', options.initialGuess, [T, n], ['T', 'n']);
+  if (options.initialGuess !== undefined)
+    checkLength('options.initialGuess', options.initialGuess, [T, n], ['T', 'n']);
   const lambda = options.lambda ?? 'adaptive';
   if (lambda !== 'adaptive' && !(lambda > 0 && Number.isFinite(lambda))) {
     throw new ShapeError('options.lambda', "a finite number > 0 or 'adaptive'", describeValue(lambda));
@@ -190,7 +224,10 @@ export function solveIVP(
       evaluations: result.evaluations + stats.evaluations,
       events: [
         ...result.events,
-        { kind: 'fallback-sequential', message: `${method} did not converge; the states come from dopri5 instead` },
+        {
+          kind: 'fallback-sequential',
+          message: `${method} did not converge; the states come from dopri5 instead`,
+        },
       ],
       seconds: (performance.now() - started) / 1000,
     };
