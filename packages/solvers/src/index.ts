@@ -3,6 +3,12 @@
  *
  * @packageDocumentation
  */
+export * from './convergence.js';
+export * from './elk/trust-region.js';
+export * from './invalid-option-error.js';
+export * from './methods/method-spec.js';
+export * from './options.js';
+export * from './solve.js';
 export * from './gradient/adjoint.js';
 export * from './gradient/adjoint-workspace.js';
 export * from './gradient/gradient-unavailable-error.js';

@@ -1,0 +1,487 @@
+/**
+ * The one solver loop every iterative method runs (DEER, quasi-DEER, block-DEER, Jacobi, ELK, quasi-ELK).
+ *
+ * Each iteration: (1) update — an affine scan (Newton), a Kalman scan (Levenberg–Marquardt) or a copy
+ * (Jacobi) turns the linearisation (A_t, b_t) into the next trajectory; (2) linearise the new trajectory,
+ * which also yields f(s_{t−1}) and hence the residual r_t = s_t − f(s_{t−1}); (3) sequences whose residual
+ * meets the tolerance leave the active batch, which is compacted so they stop costing work.
+ *
+ * The loop is a generator that yields each scan's result (a report or a Promise of one), so the
+ * synchronous and asynchronous entry points drive the same body.
+ *
+ * Precision: working trajectories, A_t, b_t and the scans use the result dtype; the cell evaluates f and
+ * its Jacobians in double; b_t = f − A_t s_{t−1}, the residual and the trust-region ratio are computed in double.
+ */
+import {
+  type Cell,
+  ConvergenceError,
+  type FloatArray,
+  type IterationRecord,
+  operatorStepSize,
+  type ProgressInfo,
+  type ScanBackend,
+  type ScanReport,
+  type SolveResult,
+  type SolverEvent,
+} from '@antler/core';
+import { type LinearizationStructure, linearize } from '@antler/jacobian';
+import { type ResidualStats, residualStats } from './convergence.js';
+import { monotonicityRatio, type TrustRegionState, updateTrustRegion } from './elk/trust-region.js';
+import type { MethodSpec } from './methods/method-spec.js';
+import type { ResolvedProblem } from './options.js';
+import { runSequential } from './sequential.js';
+
+/** What the loop yields: a scan's report, or a Promise of it. */
+export type ScanCall = ScanReport | Promise<ScanReport>;
+
+/** Callbacks of the loop. */
+export interface LoopHooks {
+  readonly onProgress?: (info: ProgressInfo) => void;
+  readonly signal?: AbortSignal;
+}
+
+function allocate(dtype: 'float64' | 'float32', length: number): Float64Array | Float32Array {
+  return dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
+}
+
+/** The iterative solve as a generator over scan calls; returns the finished result. */
+export function* solveLoop(
+  cell: Cell,
+  p: ResolvedProblem,
+  spec: MethodSpec,
+  backend: ScanBackend,
+  events: SolverEvent[],
+  hooks: LoopHooks,
+  started: number,
+): Generator<ScanCall, SolveResult, ScanReport> {
+  const { batch: B, length: T, size: n, inputSize: m, dtype } = p;
+  const stepElems = T * n;
+  const k = p.blockSize;
+  const structure = spec.structure;
+  const aStep = structure === 'zero' ? 0 : operatorStepSize(structure, n, k);
+  const lm = spec.update === 'levenberg-marquardt';
+
+  const result = allocate(dtype, B * stepElems);
+  let work = allocate(dtype, B * stepElems);
+  let next = allocate(dtype, B * stepElems);
+  const aBuf = allocate(dtype, B * T * aStep);
+  const bBuf = allocate(dtype, B * stepElems);
+  const fBuf = new Float64Array(B * stepElems);
+  const s0 = allocate(dtype, B * n);
+  const fScratch = new Float64Array(n);
+  const adaptive = lm && p.fixedLambda === null;
+  const rBuf = adaptive ? allocate(dtype, B * stepElems) : null;
+  const dOld = adaptive ? allocate(dtype, B * stepElems) : null;
+  const dNew = adaptive ? allocate(dtype, B * stepElems) : null;
+
+  /** δ = L⁻¹ r for the first `nA` slots: δ_t = A_t δ_{t−1} + r_t, δ_0 = 0. */
+  const correctionScan = (r: FloatArray, out: FloatArray, nA: number): ScanCall =>
+    backend.affineScan({
+      structure: structure as 'dense' | 'diagonal',
+      batch: nA,
+      length: T,
+      size: n,
+      a: { data: aBuf.subarray(0, nA * T * aStep) },
+      b: { data: r.subarray(0, nA * stepElems) },
+      s0: null,
+      out: { data: out.subarray(0, nA * stepElems) },
+    });
+
+  /** r(c) = c_t − f(c_{t−1}, x_t) of slot `o` of `c`, into `out[o …]`. */
+  const candidateResidual = (c: FloatArray, o: number, seq: number, out: FloatArray): void => {
+    for (let t = 0; t < T; t++) {
+      if (t === 0) cell.step(p.h0, seq * n, p.inputs, seq * T * m, fScratch, 0);
+      else cell.step(c, o + (t - 1) * n, p.inputs, (seq * T + t) * m, fScratch, 0);
+      for (let i = 0; i < n; i++) out[o + t * n + i] = c[o + t * n + i] - fScratch[i];
+    }
+  };
+
+  // Initial guess, packed by slot (slot j holds sequence active[j]).
+  for (let b = 0; b < B; b++) {
+    const o = b * stepElems;
+    if (p.initialGuess === 'h0') {
+      for (let t = 0; t < T; t++) for (let i = 0; i < n; i++) work[o + t * n + i] = p.h0[b * n + i];
+    } else if (p.initialGuess !== 'zeros') {
+      work.set(p.initialGuess.subarray(o, o + stepElems), o);
+    }
+    for (let i = 0; i < n; i++) s0[b * n + i] = p.h0[b * n + i];
+  }
+
+  let active: number[] = Array.from({ length: B }, (_, b) => b);
+  const converged = new Array<boolean>(B).fill(false);
+  const failed = new Array<boolean>(B).fill(false);
+  const iterationsPer = new Array<number>(B).fill(0);
+  const finalResidual = new Array<number>(B).fill(Number.NaN);
+  const lastSumSquares = new Float64Array(B);
+  const trust: TrustRegionState[] = Array.from({ length: B }, () => ({
+    lambda: p.fixedLambda ?? p.initialLambda,
+    nu: 2,
+  }));
+  const history: IterationRecord[] = [];
+  let fdReported = false;
+
+  const linearizeSlot = (j: number, seq: number, s: LinearizationStructure): void => {
+    const rep = linearize({
+      cell,
+      structure: s,
+      blockSize: k,
+      batch: 1,
+      length: T,
+      states: { data: work, offset: j * stepElems },
+      h0: { data: p.h0, offset: seq * n },
+      inputs: m > 0 ? { data: p.inputs, offset: seq * T * m } : null,
+      a: aStep > 0 && s !== 'none' ? { data: aBuf, offset: j * T * aStep } : null,
+      b: s !== 'none' ? { data: bBuf, offset: j * stepElems } : null,
+      f: { data: fBuf, offset: j * stepElems },
+    });
+    if (rep.source === 'finite-difference' && !fdReported) {
+      fdReported = true;
+      events.push({
+        kind: 'finite-difference-jacobian',
+        message: `cell '${cell.kind}' has no analytic ${s} Jacobian (nor a dense one): using central finite differences`,
+      });
+    }
+  };
+
+  /**
+   * Residual check of the slots in `check` (freshly linearised); sequences that converged, or whose
+   * residual or iterate is non-finite (`failedSlots`), leave the active batch, which is compacted.
+   */
+  const checkAndCompact = (
+    iteration: number,
+    check: readonly number[],
+    failedSlots: ReadonlySet<number>,
+  ): ResidualStats[] => {
+    const stats: ResidualStats[] = [];
+    const leaving = new Set<number>(failedSlots);
+    for (const j of check) {
+      const seq = active[j];
+      const st = residualStats(work, j * stepElems, fBuf, j * stepElems, stepElems, p.atol, p.rtol);
+      stats.push(st);
+      finalResidual[seq] = st.maxResidual;
+      lastSumSquares[seq] = st.sumSquares;
+      if (!st.finite) {
+        events.push({
+          kind: 'non-finite',
+          iteration,
+          sequence: seq,
+          message: `sequence ${seq}: the residual s_t − f(s_{t−1}) is non-finite at iteration ${iteration} (f overflowed at the iterate); stopped iterating it`,
+        });
+        failed[seq] = true;
+        leaving.add(j);
+      } else if (st.converged) {
+        converged[seq] = true;
+        leaving.add(j);
+      }
+    }
+    if (leaving.size > 0) {
+      const kept: number[] = [];
+      for (let j = 0; j < active.length; j++) {
+        const seq = active[j];
+        if (leaving.has(j)) {
+          result.set(work.subarray(j * stepElems, (j + 1) * stepElems), seq * stepElems);
+          continue;
+        }
+        const to = kept.length;
+        if (to !== j) moveSlot(j, to);
+        kept.push(seq);
+      }
+      active = kept;
+    }
+    return stats;
+  };
+
+  const moveSlot = (from: number, to: number): void => {
+    work.copyWithin(to * stepElems, from * stepElems, (from + 1) * stepElems);
+    bBuf.copyWithin(to * stepElems, from * stepElems, (from + 1) * stepElems);
+    fBuf.copyWithin(to * stepElems, from * stepElems, (from + 1) * stepElems);
+    if (aStep > 0) aBuf.copyWithin(to * T * aStep, from * T * aStep, (from + 1) * T * aStep);
+    s0.copyWithin(to * n, from * n, (from + 1) * n);
+  };
+
+  // Iteration 0: linearise the guess; a warm start may already be the solution.
+  for (let j = 0; j < active.length; j++) linearizeSlot(j, active[j], p.maxIter > 0 ? structure : 'none');
+  checkAndCompact(
+    0,
+    active.map((_, j) => j),
+    new Set(),
+  );
+
+  for (let iter = 1; iter <= p.maxIter && active.length > 0; iter++) {
+    hooks.signal?.throwIfAborted();
+    const nA = active.length;
+    const accepted = new Array<boolean>(nA).fill(true);
+    let lambdaUsed: number | undefined;
+
+    // (1) Update: next = the method's step from the linearisation in the slots.
+    if (spec.update === 'fixed-point') {
+      for (let i = 0; i < nA * stepElems; i++) next[i] = fBuf[i];
+    } else if (spec.update === 'newton') {
+      yield backend.affineScan({
+        structure: structure as 'dense' | 'diagonal' | 'block',
+        blockSize: k,
+        batch: nA,
+        length: T,
+        size: n,
+        a: { data: aBuf.subarray(0, nA * T * aStep) },
+        b: { data: bBuf.subarray(0, nA * stepElems) },
+        s0: { data: s0.subarray(0, nA * n) },
+        out: { data: next.subarray(0, nA * stepElems) },
+      });
+    } else {
+      const kalmanStructure = structure as 'dense' | 'diagonal';
+      const kalman = backend.kalmanScan?.bind(backend);
+      if (!kalman) throw new Error('unreachable: LM methods are only run on backends with kalmanScan');
+      const lambdas = active.map((seq) => trust[seq].lambda);
+      const shared = lambdas.every((l) => l === lambdas[0]);
+      const groups = shared ? [[0, nA]] : lambdas.map((_, j) => [j, j + 1]);
+      for (const [lo, hi] of groups) {
+        yield kalman({
+          structure: kalmanStructure,
+          batch: hi - lo,
+          length: T,
+          size: n,
+          a: { data: aBuf.subarray(lo * T * aStep, hi * T * aStep) },
+          b: { data: bBuf.subarray(lo * stepElems, hi * stepElems) },
+          s0: { data: s0.subarray(lo * n, hi * n) },
+          y: { data: work.subarray(lo * stepElems, hi * stepElems) },
+          processVariance: 1,
+          observationVariance: 1 / lambdas[lo],
+          smooth: p.elkVariant === 'smoother',
+          out: { data: next.subarray(lo * stepElems, hi * stepElems) },
+        });
+      }
+      lambdaUsed = Math.max(...lambdas);
+      if (p.fixedLambda === null) {
+        // Natural monotonicity test: compare the Newton corrections δ = L_k⁻¹ r (one affine scan with the
+        // current A_t and b_t = r) at the candidate and at the current iterate.
+        const rOld = rBuf as FloatArray;
+        for (let j = 0; j < nA; j++) {
+          const o = j * stepElems;
+          for (let i = 0; i < stepElems; i++) rOld[o + i] = work[o + i] - fBuf[o + i];
+        }
+        yield correctionScan(rOld, dOld as FloatArray, nA);
+        for (let j = 0; j < nA; j++) {
+          const seq = active[j];
+          candidateResidual(next, j * stepElems, seq, rOld);
+        }
+        yield correctionScan(rOld, dNew as FloatArray, nA);
+        for (let j = 0; j < nA; j++) {
+          const seq = active[j];
+          const o = j * stepElems;
+          const rho = monotonicityRatio(dOld as FloatArray, dNew as FloatArray, o, stepElems);
+          const lambda = trust[seq].lambda;
+          accepted[j] = updateTrustRegion(trust[seq], rho);
+          if (!accepted[j]) {
+            next.set(work.subarray(o, o + stepElems), o);
+            events.push({
+              kind: 'step-rejected',
+              iteration: iter,
+              sequence: seq,
+              message: `sequence ${seq}: step rejected at λ = ${lambda.toPrecision(3)} (gain ratio ${rho.toPrecision(3)}); λ raised to ${trust[seq].lambda.toPrecision(3)}`,
+            });
+          }
+        }
+      }
+    }
+
+    // (2) Inspect the new iterates: finiteness, step size, clipping; then swap buffers.
+    let maxStep = 0;
+    const tmp = work;
+    work = next;
+    next = tmp;
+    const updated: number[] = [];
+    for (let j = 0; j < nA; j++) {
+      if (!accepted[j]) continue;
+      const seq = active[j];
+      const o = j * stepElems;
+      let bad = -1;
+      let clipped = 0;
+      for (let i = 0; i < stepElems; i++) {
+        let v = work[o + i];
+        if (v - v !== 0) {
+          bad = i;
+          break;
+        }
+        if (p.clip !== null && Math.abs(v) > p.clip) {
+          v = v > 0 ? p.clip : -p.clip;
+          work[o + i] = v;
+          clipped++;
+        }
+        const d = Math.abs(v - next[o + i]);
+        if (d > maxStep) maxStep = d;
+      }
+      if (bad >= 0) {
+        events.push({
+          kind: 'non-finite',
+          iteration: iter,
+          sequence: seq,
+          message: `sequence ${seq}: iterate ${iter} has a non-finite value at step t = ${Math.floor(bad / n) + 1}, component ${bad % n}; kept iterate ${iter - 1} and stopped iterating it`,
+        });
+        work.set(next.subarray(o, o + stepElems), o);
+        failed[seq] = true;
+        continue;
+      }
+      if (clipped > 0) {
+        events.push({
+          kind: 'clipped',
+          iteration: iter,
+          sequence: seq,
+          message: `sequence ${seq}: ${clipped} values of iterate ${iter} clipped to ±${p.clip}`,
+        });
+      }
+      updated.push(j);
+    }
+
+    // (3) Linearise the new iterates (only f at the last allowed iteration) and check the residual.
+    const last = iter === p.maxIter;
+    for (const j of updated) linearizeSlot(j, active[j], last ? 'none' : structure);
+    const failedSlots = new Set<number>();
+    const updatedSeqs = new Set<number>(updated.map((j) => active[j]));
+    for (let j = 0; j < nA; j++) {
+      const seq = active[j];
+      iterationsPer[seq] = iter;
+      if (failed[seq]) failedSlots.add(j);
+    }
+    const stats = checkAndCompact(iter, updated, failedSlots);
+    let maxResidual = 0;
+    let sumSq = 0;
+    for (const st of stats) {
+      maxResidual = Math.max(maxResidual, st.maxResidual);
+      sumSq += st.sumSquares;
+    }
+    // Sequences whose step was rejected keep their residual; they count too.
+    for (const seq of active) {
+      if (!updatedSeqs.has(seq)) {
+        maxResidual = Math.max(maxResidual, finalResidual[seq]);
+        sumSq += lastSumSquares[seq];
+      }
+    }
+    const record: IterationRecord = {
+      iteration: iter,
+      maxStep,
+      maxResidual,
+      residualNorm: Math.sqrt(sumSq),
+      active: active.length,
+      ...(lambdaUsed === undefined ? {} : { lambda: lambdaUsed }),
+    };
+    history.push(record);
+    hooks.onProgress?.({ ...record, maxIter: p.maxIter });
+  }
+
+  // Sequences still active ran out of iterations.
+  for (let j = 0; j < active.length; j++) {
+    const seq = active[j];
+    result.set(work.subarray(j * stepElems, (j + 1) * stepElems), seq * stepElems);
+    events.push({
+      kind: 'max-iterations',
+      sequence: seq,
+      iteration: iterationsPer[seq],
+      message: `sequence ${seq}: not converged after ${iterationsPer[seq]} iterations (max |r_t| = ${finalResidual[seq].toPrecision(3)}, atol ${p.atol}, rtol ${p.rtol})`,
+    });
+  }
+  return applyDivergencePolicy(cell, p, finalResidual, {
+    states: result,
+    dtype,
+    method: p.method,
+    batch: B,
+    length: T,
+    size: n,
+    converged: converged.every(Boolean),
+    convergedPerSequence: converged,
+    iterations: Math.max(0, ...iterationsPer),
+    iterationsPerSequence: iterationsPer,
+    residual: maxFinal(finalResidual),
+    history,
+    events,
+    backend: backend.name,
+    seconds: (performance.now() - started) / 1000,
+  });
+}
+
+function maxFinal(values: readonly number[]): number {
+  let m = 0;
+  for (const v of values) {
+    if (Number.isNaN(v)) return Number.NaN;
+    if (v > m) m = v;
+  }
+  return m;
+}
+
+/**
+ * What happens to sequences that did not converge: reported as they are, replaced by the sequential
+ * loop (`fallback-sequential`, with an event per sequence), or a {@link ConvergenceError} carrying the result.
+ */
+export function applyDivergencePolicy(
+  cell: Cell,
+  p: ResolvedProblem,
+  residualPerSequence: readonly number[],
+  r: SolveResult,
+): SolveResult {
+  if (r.converged || p.onDivergence === 'report') return r;
+  const stepElems = p.length * p.size;
+  if (p.onDivergence === 'throw') {
+    const bad = r.convergedPerSequence.map((c, i) => (c ? -1 : i)).filter((i) => i >= 0);
+    throw new ConvergenceError(
+      `${r.method} did not converge for sequence(s) ${bad.join(', ')} after ${r.iterations} iterations (max |r_t| = ${r.residual})`,
+      r,
+    );
+  }
+  const convergedPer = [...r.convergedPerSequence];
+  const events = [...r.events];
+  const residual = [...residualPerSequence];
+  for (let seq = 0; seq < p.batch; seq++) {
+    if (convergedPer[seq]) continue;
+    const bad = runSequential(
+      cell,
+      p.length,
+      p.h0,
+      seq * p.size,
+      p.inputs,
+      seq * p.length * p.inputSize,
+      r.states,
+      seq * stepElems,
+    );
+    convergedPer[seq] = bad < 0;
+    events.push({
+      kind: 'fallback-sequential',
+      sequence: seq,
+      message:
+        bad < 0
+          ? `sequence ${seq}: ${r.method} did not converge; states computed by the sequential loop instead`
+          : `sequence ${seq}: ${r.method} did not converge and the sequential loop itself went non-finite at step t = ${bad + 1}`,
+    });
+    residual[seq] = bad < 0 ? sequenceResidual(cell, p, r.states, seq) : Number.NaN;
+  }
+  return {
+    ...r,
+    converged: convergedPer.every(Boolean),
+    convergedPerSequence: convergedPer,
+    residual: maxFinal(residual),
+    events,
+  };
+}
+
+/** max |s_t − f(s_{t−1}, x_t)| of one sequence of `states`, in double. */
+export function sequenceResidual(
+  cell: Cell,
+  p: ResolvedProblem,
+  states: Float64Array | Float32Array,
+  seq: number,
+): number {
+  const n = p.size;
+  const m = p.inputSize;
+  const so = seq * p.length * n;
+  const f = new Float64Array(n);
+  let max = 0;
+  for (let t = 0; t < p.length; t++) {
+    if (t === 0) cell.step(p.h0, seq * n, p.inputs, seq * p.length * m, f, 0);
+    else cell.step(states, so + (t - 1) * n, p.inputs, (seq * p.length + t) * m, f, 0);
+    for (let i = 0; i < n; i++) {
+      const a = Math.abs(states[so + t * n + i] - f[i]);
+      if (!(a <= Number.MAX_VALUE)) return Number.NaN;
+      if (a > max) max = a;
+    }
+  }
+  return max;
+}
