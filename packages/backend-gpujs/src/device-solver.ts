@@ -1,9 +1,10 @@
 /**
- * quasi-DEER with the whole Newton iteration on the gpu.js device, for cells made by {@link gpuCell}.
- * One gpu.js pipeline per iteration: f and diag(∂f/∂h) kernels → linearisation kernel → ⌈log₂ T⌉ scan
- * passes → extraction of the new trajectory, all resident on the device; then one readback of the new
- * trajectory and of f, from which the host takes the convergence decision (residual of the current
- * iterate, per sequence).
+ * DEER and quasi-DEER with the whole Newton iteration on the gpu.js device, for cells made by
+ * {@link gpuCell}. One gpu.js pipeline per iteration: f and Jacobian kernels (diagonal for quasi-DEER,
+ * dense for DEER) → linearisation kernel → scan (chunked for 1×1 and 2×2 problems, Hillis–Steele
+ * passes for n > 2) → extraction of the new trajectory, all resident on the device; then one readback
+ * of the new trajectory and of f, from which the host takes the convergence decision (residual of the
+ * current iterate, per sequence).
  */
 import {
   type Cell,
@@ -18,10 +19,19 @@ import {
   ShapeError,
 } from '@antler/core';
 import type { GPU, IPipelineRunShortcut } from 'gpu.js';
-import { EXTRACT_SOURCE, LINEARIZE_SOURCE } from './device-kernels.js';
+import { MAX_DENSE_SIZE } from './affine-args.js';
+import {
+  EXTRACT_PACKED_SOURCE,
+  EXTRACT_ROWS_SOURCE,
+  EXTRACT_SOURCE,
+  LINEARIZE_DENSE_SOURCE,
+  LINEARIZE_SOURCE,
+} from './device-kernels.js';
 import { type GpuCell, isGpuCell, previousStates } from './gpu-cell.js';
 import {
+  CHUNK_APPLY_2_SOURCE,
   CHUNK_APPLY_SOURCE,
+  CHUNK_REDUCE_2_SOURCE,
   CHUNK_REDUCE_SOURCE,
   chunkCount,
   DEFAULT_CHUNK_LENGTH,
@@ -37,28 +47,35 @@ export function deviceSolveUnsupported(
   options: SolveOptions,
   inputs?: FloatArray,
 ): string | null {
-  if ((options.method ?? 'deer') !== 'quasi-deer')
-    return `method ${options.method ?? 'deer'} (only quasi-deer runs on the device)`;
+  const method = options.method ?? 'deer';
+  if (method !== 'quasi-deer' && method !== 'deer')
+    return `method ${method} (only deer and quasi-deer run on the device)`;
   if ((options.dtype ?? 'float64') !== 'float32')
     return `dtype ${options.dtype ?? 'float64'} (gpu.js computes in float32 only)`;
   if (!isGpuCell(cell))
     return `cell kind ${cell.kind} (only cells made by gpuCell compile to gpu.js kernels)`;
-  if (!cell.kernelSources.diagonal) return 'the gpuCell has neither a diagonal nor a jacobian function';
+  if (method === 'quasi-deer' && !cell.kernelSources.diagonal)
+    return 'the gpuCell has neither a diagonal nor a jacobian function';
+  if (method === 'deer' && !cell.kernelSources.jacobian) return 'deer needs the gpuCell jacobian function';
+  if (method === 'deer' && cell.stateSize > MAX_DENSE_SIZE)
+    return `deer on the device is limited to n ≤ ${MAX_DENSE_SIZE} (O(n³ T log T) scan work)`;
   if (options.clip !== undefined) return 'clip (not implemented on the device)';
   if (options.elk) return 'elk options';
   if (inputs) {
     const B = options.batch ?? 1;
     const T = cell.inputSize > 0 ? inputs.length / (B * cell.inputSize) : (options.length ?? 0);
-    const largest = B * cell.stateSize * (T + 1) * 2;
+    const n = cell.stateSize;
+    const largest = method === 'deer' ? B * (T + 1) * (n * n + n) : B * n * (T + 1) * 2;
     if (largest > MAX_PACKED_ELEMENTS) {
-      return `B·n·T = ${B}·${cell.stateSize}·${T} needs ${largest} floats per kernel, above ${MAX_PACKED_ELEMENTS} (float32 thread indices)`;
+      return `B, n, T = ${B}, ${n}, ${T} needs ${largest} floats per kernel, above ${MAX_PACKED_ELEMENTS} (float32 thread indices)`;
     }
   }
   return null;
 }
 
 /**
- * Runs quasi-DEER on `gpu` for a {@link gpuCell}; returns null (and runs nothing) when the call is not
+ * Runs DEER (cells with `jacobian`, n ≤ 16) or quasi-DEER (cells with `diagonal` or `jacobian`) on
+ * `gpu` for a {@link gpuCell}; returns null (and runs nothing) when the call is not
  * supported there (see {@link deviceSolveUnsupported}).
  */
 export function solveOnGpuJs(
@@ -86,6 +103,7 @@ async function run(
   expectedMode: string,
 ): Promise<SolveResult> {
   const started = performance.now();
+  const method = options.method === 'quasi-deer' ? 'quasi-deer' : 'deer';
   const n = cell.stateSize;
   const m = cell.inputSize;
   const B = checkInteger(options.batch ?? 1, 'batch');
@@ -127,38 +145,68 @@ async function run(
   const xs = m > 0 ? Float32Array.from(inputs) : new Float32Array(1);
 
   const constants = { ...(cell.spec.constants ?? {}), gcN: n, gcM: Math.max(m, 1), gcT: T };
-  const mk = (src: string, output: number) =>
-    gpu.createKernel(src as never, {
-      output: [output],
-      constants,
-      tactic: 'precision',
-    }) as unknown as Kernel & ((...a: unknown[]) => unknown);
-  const fK = mk(cell.kernelSources.step, B * T * n);
-  const dK = mk(cell.kernelSources.diagonal as string, B * T * n);
-  const linK = mk(LINEARIZE_SOURCE, B * n * T * 2);
-  // The chunked diagonal scan (see chunked-kernel.ts) over the B·n independent components.
-  const L = DEFAULT_CHUNK_LENGTH;
-  const C = chunkCount(T, L);
-  const chunkConstants = { T, L, C };
-  const mkc = (src: string, output: number, c: Record<string, number>) =>
-    gpu.createKernel(src as never, {
+  const kernels: Kernel[] = [];
+  const mkc = (src: string, output: number, c: Record<string, number>) => {
+    const kern = gpu.createKernel(src as never, {
       output: [output],
       constants: c,
       tactic: 'precision',
     }) as unknown as Kernel & ((...a: unknown[]) => unknown);
-  const reduceK = mkc(CHUNK_REDUCE_SOURCE, B * n * C * 2, chunkConstants);
-  const passK = mkc(SCAN_PASS_SOURCE, B * n * C * 2, { k: 1, S: 2, T: C });
-  const applyK = mkc(CHUNK_APPLY_SOURCE, B * n * T, chunkConstants);
-  const extK = mk(EXTRACT_SOURCE, B * (T + 1) * n);
-  const distances = passDistances(C);
-  const pipeline: IPipelineRunShortcut = gpu.createPipeline((p: unknown, x: unknown) => {
-    const f = fK(p, x);
-    const d = dK(p, x);
-    const e = linK(f, d, p);
-    let agg = reduceK(e);
-    for (const dist of distances) agg = passK(agg, dist);
-    return [extK(applyK(e, agg), p), f] as never;
-  });
+    kernels.push(kern);
+    return kern;
+  };
+  const mk = (src: string, output: number) => mkc(src, output, constants);
+  const fK = mk(cell.kernelSources.step, B * T * n);
+  const L = DEFAULT_CHUNK_LENGTH;
+  const C = chunkCount(T, L);
+  const chunkConstants = { T, L, C };
+  let pipeline: IPipelineRunShortcut;
+  if (method === 'quasi-deer') {
+    // Diagonal Jacobian: B·n independent scalar recurrences, chunked scan (see chunked-kernel.ts).
+    const dK = mk(cell.kernelSources.diagonal as string, B * T * n);
+    const linK = mk(LINEARIZE_SOURCE, B * n * T * 2);
+    const reduceK = mkc(CHUNK_REDUCE_SOURCE, B * n * C * 2, chunkConstants);
+    const passK = mkc(SCAN_PASS_SOURCE, B * n * C * 2, { k: 1, S: 2, T: C });
+    const applyK = mkc(CHUNK_APPLY_SOURCE, B * n * T, chunkConstants);
+    const extK = mk(EXTRACT_SOURCE, B * (T + 1) * n);
+    const distances = passDistances(C);
+    pipeline = gpu.createPipeline((p: unknown, x: unknown) => {
+      const f = fK(p, x);
+      const e = linK(f, dK(p, x), p);
+      let agg = reduceK(e);
+      for (const dist of distances) agg = passK(agg, dist);
+      return [extK(applyK(e, agg), p), f] as never;
+    });
+  } else {
+    // Dense Jacobian: B recurrences of n×n matrices; chunked scan for n ≤ 2, Hillis–Steele above.
+    const S = n * n + n;
+    const jK = mk(cell.kernelSources.jacobian as string, B * T * n * n);
+    const linK = mk(LINEARIZE_DENSE_SOURCE, B * T * S);
+    if (n <= 2) {
+      const reduceK = mkc(n === 1 ? CHUNK_REDUCE_SOURCE : CHUNK_REDUCE_2_SOURCE, B * C * S, chunkConstants);
+      const passK = mkc(SCAN_PASS_SOURCE, B * C * S, { k: n, S, T: C });
+      const applyK = mkc(n === 1 ? CHUNK_APPLY_SOURCE : CHUNK_APPLY_2_SOURCE, B * T * n, chunkConstants);
+      const extK = mk(EXTRACT_ROWS_SOURCE, B * (T + 1) * n);
+      const distances = passDistances(C);
+      pipeline = gpu.createPipeline((p: unknown, x: unknown) => {
+        const f = fK(p, x);
+        const e = linK(f, jK(p, x), p);
+        let agg = reduceK(e);
+        for (const dist of distances) agg = passK(agg, dist);
+        return [extK(applyK(e, agg), p), f] as never;
+      });
+    } else {
+      const passK = mkc(SCAN_PASS_SOURCE, B * T * S, { k: n, S, T });
+      const extK = mk(EXTRACT_PACKED_SOURCE, B * (T + 1) * n);
+      const distances = passDistances(T);
+      pipeline = gpu.createPipeline((p: unknown, x: unknown) => {
+        const f = fK(p, x);
+        let e = linK(f, jK(p, x), p);
+        for (const dist of distances) e = passK(e, dist);
+        return [extK(e, p), f] as never;
+      });
+    }
+  }
 
   const history: IterationRecord[] = [];
   const events: SolverEvent[] = [];
@@ -246,7 +294,7 @@ async function run(
     }
   } finally {
     await pipeline.destroy();
-    for (const kern of [fK, dK, linK, reduceK, passK, applyK, extK]) kern.destroy?.();
+    for (const kern of kernels) kern.destroy?.();
   }
   for (let b = 0; b < B; b++)
     if (!converged[b] && !events.some((e) => e.sequence === b && e.kind === 'non-finite'))
@@ -260,7 +308,7 @@ async function run(
   const result: SolveResult = {
     states,
     dtype: 'float32',
-    method: 'quasi-deer',
+    method,
     batch: B,
     length: T,
     size: n,
@@ -278,7 +326,7 @@ async function run(
     const policy = options.onDivergence ?? 'report';
     if (policy === 'throw') {
       throw new ConvergenceError(
-        `quasi-deer on ${backendName} did not converge (residual ${residual.toExponential(2)})`,
+        `${method} on ${backendName} did not converge (residual ${residual.toExponential(2)})`,
         result,
       );
     }

@@ -1,4 +1,4 @@
-/** quasi-DEER on the gpu.js device for a gpuCell, against the plain sequential float64 loop. */
+/** DEER and quasi-DEER on the gpu.js device for gpuCells, against the plain sequential float64 loop. */
 import { ConvergenceError } from '@antler/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -24,9 +24,28 @@ const cell = gpuCell({
   },
 });
 
+/** The same recurrence for any n, with its dense Jacobian (for DEER). */
+function denseCell(n: number) {
+  return gpuCell({
+    stateSize: n,
+    inputSize: n,
+    constants: { a: 0.7, c: -0.4, n },
+    step(h, x, i) {
+      return Math.tanh(this.constants.a * h[i] + this.constants.c * h[(i + 1) % this.constants.n] + x[i]);
+    },
+    jacobian(h, x, i, j) {
+      const next = (i + 1) % this.constants.n;
+      const y = Math.tanh(this.constants.a * h[i] + this.constants.c * h[next] + x[i]);
+      let w = 0;
+      if (j === i) w += this.constants.a;
+      if (j === next) w += this.constants.c;
+      return w * (1 - y * y);
+    },
+  });
+}
+
 /** Independent float64 sequential loop of the same recurrence. */
-function sequential(B: number, T: number, inputs: Float32Array, h0: Float32Array): Float64Array {
-  const n = 3;
+function sequential(B: number, T: number, inputs: Float32Array, h0: Float32Array, n = 3): Float64Array {
   const out = new Float64Array(B * T * n);
   for (let b = 0; b < B; b++) {
     let h = Array.from(h0.subarray(b * n, b * n + n), Number);
@@ -39,14 +58,14 @@ function sequential(B: number, T: number, inputs: Float32Array, h0: Float32Array
   return out;
 }
 
-function inputsFor(B: number, T: number): Float32Array {
-  const x = new Float32Array(B * T * 3);
+function inputsFor(B: number, T: number, n = 3): Float32Array {
+  const x = new Float32Array(B * T * n);
   for (let k = 0; k < x.length; k++) x[k] = Math.sin(0.37 * k) * 1.5;
   return x;
 }
 
 for (const probe of probes) {
-  describe(`quasi-DEER on gpu.js ${probe.mode}`, () => {
+  describe(`DEER and quasi-DEER on the gpu.js device: ${probe.mode}`, () => {
     if (!probe.ran) {
       it.skip(`unavailable here: ${probe.reason}`, () => {});
       return;
@@ -131,6 +150,28 @@ for (const probe of probes) {
         for (let i = 0; i < 2; i++) expect(r?.states[t * 2 + i]).toBeCloseTo(0.9 ** (t + 1) * h0[i], 5);
     });
 
+    for (const n of [1, 2, 4]) {
+      it(`DEER (dense Jacobian, n = ${n}${n <= 2 ? ', chunked scan' : ', Hillis–Steele'}) converges to the sequential trajectory in fewer iterations than quasi-DEER`, async () => {
+        const cellN = denseCell(n);
+        const B = 2;
+        const T = 40;
+        const inputs = inputsFor(B, T, n);
+        const h0 = new Float32Array(B * n).map((_, k) => 0.3 * k - 0.5);
+        const opts = { dtype: 'float32', batch: B, h0 } as const;
+        const deer = await (await get()).solveOnDevice(cellN, inputs, { ...opts, method: 'deer' });
+        const quasi = await (await get()).solveOnDevice(cellN, inputs, { ...opts, method: 'quasi-deer' });
+        expect(deer?.method).toBe('deer');
+        expect(deer?.converged).toBe(true);
+        expect(quasi?.converged).toBe(true);
+        if (n > 1) expect(deer?.iterations ?? Infinity).toBeLessThan(quasi?.iterations ?? 0);
+        const ref = sequential(B, T, inputs, h0, n);
+        let err = 0;
+        for (let k = 0; k < ref.length; k++)
+          err = Math.max(err, Math.abs((deer?.states[k] ?? Number.NaN) - ref[k]));
+        expect(err).toBeLessThan(5e-3);
+      });
+    }
+
     it('says so with a backend-fallback event when the kernels ran elsewhere than expected', async () => {
       const b = await get();
       const r = await solveOnGpuJs(
@@ -149,7 +190,9 @@ for (const probe of probes) {
       const b = await get();
       const x = inputsFor(1, 4);
       expect(b.solveOnDevice(cell, x, { method: 'quasi-deer' })).toBeNull(); // float64 default
-      expect(b.solveOnDevice(cell, x, { method: 'deer', dtype: 'float32' })).toBeNull();
+      expect(b.solveOnDevice(cell, x, { method: 'deer', dtype: 'float32' })).toBeNull(); // no jacobian
+      expect(deviceSolveUnsupported(cell, { method: 'deer', dtype: 'float32' })).toMatch(/jacobian/);
+      expect(b.solveOnDevice(cell, x, { method: 'elk', dtype: 'float32' })).toBeNull();
       const plain = { ...cell, step: cell.step };
       expect(b.solveOnDevice(plain, x, { method: 'quasi-deer', dtype: 'float32' })).toBeNull();
       expect(deviceSolveUnsupported(plain, { method: 'quasi-deer', dtype: 'float32' })).toMatch(
