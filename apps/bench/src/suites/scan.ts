@@ -13,6 +13,8 @@ import type { BenchContext, BenchRow, BenchSuite } from './types.js';
 const MEMORY_CAP = 1.5e9;
 
 interface ScanSizes {
+  /** Also time the Kalman smoother (sequential, parallel, threaded) on the same operators. */
+  kalman: boolean;
   B: number[];
   T: number[];
   n: number[];
@@ -26,6 +28,7 @@ function parseSizes(spec: string | undefined, quick: boolean): ScanSizes {
   const all = ['sequential', 'chunked', 'blelloch', 'threaded-1', 'threaded-2', `threaded-${threads}`];
   const sizes: ScanSizes = quick
     ? {
+        kalman: true,
         B: [1],
         T: [1e3],
         n: [1, 8],
@@ -34,6 +37,7 @@ function parseSizes(spec: string | undefined, quick: boolean): ScanSizes {
         algo: ['sequential', 'threaded-2'],
       }
     : {
+        kalman: true,
         B: [1],
         T: [1e3, 1e4, 1e5, 1e6, 1e7],
         n: [1, 2, 8, 32, 64],
@@ -48,7 +52,8 @@ function parseSizes(spec: string | undefined, quick: boolean): ScanSizes {
     else if (key === 'structure') sizes.structure = items as Structure[];
     else if (key === 'dtype') sizes.dtype = items as DType[];
     else if (key === 'algo') sizes.algo = items;
-    else throw new Error(`--sizes: unknown key '${key}' (known: B, T, n, structure, dtype, algo)`);
+    else if (key === 'kalman') sizes.kalman = items[0] !== '0' && items[0] !== 'false';
+    else throw new Error(`--sizes: unknown key '${key}' (known: B, T, n, structure, dtype, algo, kalman)`);
   }
   sizes.algo = [...new Set(sizes.algo)];
   return sizes;
@@ -70,6 +75,69 @@ function fill(a: Float64Array | Float32Array, b: Float64Array | Float32Array, sc
   };
   for (let i = 0; i < a.length; i++) a[i] = 2 * scale * rand();
   for (let i = 0; i < b.length; i++) b[i] = rand();
+}
+
+/**
+ * Kalman smoother timings on the scan's operators (observations = offsets): sequential, the parallel
+ * (associative-scan) form, and threaded for batches. Limited to ~1e10 flops per call.
+ */
+async function kalmanRows(
+  ctx: BenchContext,
+  cfg: { B: number; T: number; n: number; structure: Structure; dtype: DType },
+  a: Float64Array | Float32Array,
+  b: Float64Array | Float32Array,
+  out: Float64Array | Float32Array,
+  backendFor: (algo: string) => { backend: ScanBackend; threads: number },
+): Promise<BenchRow[]> {
+  const { B, T, n, structure, dtype } = cfg;
+  const dense = structure === 'dense';
+  const rows: BenchRow[] = [];
+  const algos: [string, string][] = [
+    ['sequential', 'sequential'],
+    ['parallel', 'blelloch'],
+  ];
+  if (B > 1) algos.push(['threaded', `threaded-${availableParallelism()}`]);
+  let seq: Timing | undefined;
+  for (const [label, algo] of algos) {
+    // Sequential ≈ 6n³ flops per step dense, the parallel form ≈ 10× that.
+    const flops = B * T * (dense ? 6 * n ** 3 : 20 * n) * (label === 'parallel' ? 10 : 1);
+    if (flops > 1e10) continue;
+    const { backend, threads } = backendFor(algo);
+    const args = {
+      structure: structure as 'dense' | 'diagonal',
+      batch: B,
+      length: T,
+      size: n,
+      a: { data: a },
+      b: { data: b },
+      y: { data: b },
+      processVariance: 1,
+      observationVariance: 0.1,
+      smooth: true,
+      out: { data: out },
+    };
+    let finite = true;
+    const timing = await measure(
+      async () => {
+        finite = (await backend.kalmanScan?.(args))?.finite === true && finite;
+      },
+      // The Kalman kernels are large functions: give the JIT two runs at least.
+      { warmup: Math.max(2, ctx.warmup), repeats: ctx.repeats, budgetSeconds: 10 },
+    );
+    if (label === 'sequential') seq = timing;
+    rows.push({
+      suite: 'scan',
+      name: `kalman-smoother-${structure}/${label}`,
+      params: { T, n, dtype, structure, batch: B, algorithm: label, threads },
+      timing,
+      metrics: {
+        stepsPerSecond: (B * T) / timing.median,
+        speedupVsSequential: seq ? seq.median / timing.median : null,
+        finite,
+      },
+    });
+  }
+  return rows;
 }
 
 export const scanSuite: BenchSuite = {
@@ -183,6 +251,9 @@ export const scanSuite: BenchSuite = {
               finite,
             },
           });
+        }
+        if (sizes.kalman && structure !== 'block') {
+          rows.push(...(await kalmanRows(ctx, { B, T, n, structure, dtype }, a, b, out, backendFor)));
         }
       }
     } finally {
