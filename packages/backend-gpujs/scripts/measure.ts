@@ -84,6 +84,14 @@ const cell = gpuCell({
     const y = Math.tanh(this.constants.a * h[i] + this.constants.c * h[(i + 1) % this.constants.n] + x[i]);
     return this.constants.a * (1 - y * y);
   },
+  jacobian(h, x, i, j) {
+    const next = (i + 1) % this.constants.n;
+    const y = Math.tanh(this.constants.a * h[i] + this.constants.c * h[next] + x[i]);
+    let w = 0;
+    if (j === i) w += this.constants.a;
+    if (j === next) w += this.constants.c;
+    return w * (1 - y * y);
+  },
 });
 const B = 4;
 const T = 2048;
@@ -99,26 +107,24 @@ const seq = await median(() => {
     }
   }
 });
-console.log(`\nquasi-DEER solve, coupled tanh gpuCell n=8, B=${B}, T=${T}, float32:`);
+console.log(`\nsolves on the device, coupled tanh gpuCell n=8, B=${B}, T=${T}, float32:`);
 console.log(`cpu sequential loop (cell.step, float64): ${seq.toFixed(2)} ms`);
 for (const [name, backend] of backends.slice(1, 1 + modes.length)) {
   const solver = backend as unknown as {
     solveOnDevice: (...a: unknown[]) => Promise<{ iterations: number; converged: boolean; residual: number }>;
   };
-  let info = '';
-  const ms = await median(
-    async () => {
-      const r = await solver.solveOnDevice(cell, inputs, {
-        method: 'quasi-deer',
-        dtype: 'float32',
-        batch: B,
-      });
-      info = `${r.iterations} iterations, converged ${r.converged}, residual ${r.residual.toExponential(1)}`;
-    },
-    3,
-    1,
-  );
-  console.log(`${name}: ${ms.toFixed(1)} ms (${info})`);
+  for (const method of ['quasi-deer', 'deer']) {
+    let info = '';
+    const ms = await median(
+      async () => {
+        const r = await solver.solveOnDevice(cell, inputs, { method, dtype: 'float32', batch: B });
+        info = `${r.iterations} iterations, converged ${r.converged}, residual ${r.residual.toExponential(1)}`;
+      },
+      3,
+      1,
+    );
+    console.log(`${name} ${method}: ${ms.toFixed(1)} ms (${info})`);
+  }
 }
 for (const [, backend] of backends) await backend.dispose?.();
 process.exit(0);
