@@ -119,7 +119,19 @@ function compileCpu(argument: string, fn: unknown, constants: GpuCellThis, arity
   } catch (e) {
     throw new GpuCellSourceError(argument, `the rewritten source does not parse: ${(e as Error).message}`);
   }
-  return (h, ho, x, xo, i, j) => compiled.call(constants, h, ho, x, xo, i, j ?? i);
+  const run: CpuFunction = (h, ho, x, xo, i, j) => compiled.call(constants, h, ho, x, xo, i, j ?? i);
+  // One trial call at zero: the rewritten function has lost its closure, so a captured variable would
+  // otherwise fail only later, deep inside a solve (or a GPU kernel build).
+  try {
+    const zeros = new Float64Array(64);
+    run(zeros, 0, zeros, 0, 0, 0);
+  } catch (e) {
+    throw new GpuCellSourceError(
+      argument,
+      `calling it failed: ${(e as Error).message}. Cell functions are compiled from their source, so they cannot use variables from the surrounding scope; pass numbers through constants (this.constants.<name>)`,
+    );
+  }
+  return run;
 }
 
 /**

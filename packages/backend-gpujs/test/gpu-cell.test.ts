@@ -149,6 +149,10 @@ describe('gpuCell as a core Cell (CPU)', () => {
       }),
     ).toThrow(/this\.thread/);
     expect(bad(42)).toThrow(/expected a function/);
+    const w = 0.5;
+    expect(bad((h: ArrayLike<number>, _x: unknown, i: number) => w * h[i])).toThrow(
+      /step: calling it failed: w is not defined.*this\.constants/,
+    );
     expect(() => gpuCell({ stateSize: 0, inputSize: 1, step: (h, _x, i) => h[i] })).toThrow(/stateSize/);
   });
 });
