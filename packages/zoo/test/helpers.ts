@@ -3,6 +3,7 @@
  * cells' analytic derivatives, and small float64 helpers.
  */
 import type { Cell, GradientMap } from '@antler/core';
+import { checkJacobian } from '@antler/jacobian';
 import { expect } from 'vitest';
 import { createRandom } from '../src/random.js';
 
@@ -85,6 +86,9 @@ export function expectDerivativesMatchFiniteDifferences(
   const m = cell.inputSize;
   const f = stepOf(cell, h, x);
   const jh = fdJacobian(cell, h, x, 'h');
+  // The jacobian package's own checker must agree too (an independent FD implementation).
+  const report = checkJacobian(cell, h, x, { tolerance: 1e-6 });
+  expect(report.ok, JSON.stringify(report.entries)).toBe(true);
   if (cell.denseJacobian) {
     const fOut = new Float64Array(n + 3);
     const jac = new Float64Array(n * n + 5);
