@@ -180,7 +180,6 @@ describe('trainFinalStateClassifier', () => {
       labels: task.labels,
       classes: 2,
       method,
-      solver: newtonSolveForTests,
       steps: 30,
       batchSize: 8,
       learningRate: 0.05,
@@ -224,16 +223,5 @@ describe('trainFinalStateClassifier', () => {
         batchSize: 100,
       }),
     ).rejects.toThrow(/batchSize/);
-    await expect(
-      trainFinalStateClassifier({
-        cell: gruCell(2, 1, 1),
-        inputs: task.inputs,
-        labels: task.labels,
-        classes: 2,
-        steps: 1,
-        batchSize: 4,
-        method: 'deer',
-      }),
-    ).rejects.toThrow(/solver/);
   });
 });

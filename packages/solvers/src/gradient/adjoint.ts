@@ -60,6 +60,8 @@ interface PreparedScan {
   readonly notes: string[];
 }
 
+const NO_INPUTS = new Float64Array(0);
+
 const ZERO_STATE_CACHE = new Map<number, Float64Array>();
 
 function zeroState(n: number): Float64Array {
@@ -74,7 +76,7 @@ function zeroState(n: number): Float64Array {
 /** Validates the arguments and chooses the mode and path. */
 function checkProblem(
   cell: Cell,
-  inputs: FloatArray,
+  inputsOrNull: FloatArray | null,
   states: FloatArray,
   cotangent: FloatArray,
   options: AdjointOptions,
@@ -87,13 +89,16 @@ function checkProblem(
   const n = checkInteger(cell.stateSize, 'cell.stateSize');
   const m = checkInteger(cell.inputSize, 'cell.inputSize', 0);
   const batch = checkInteger(options.batch ?? 1, 'batch');
+  // Autonomous cells (m = 0) may be given null inputs.
+  let inputs: FloatArray = NO_INPUTS;
   let length: number;
   if (m > 0) {
-    if (!(inputs instanceof Float64Array || inputs instanceof Float32Array)) {
+    if (inputsOrNull instanceof Float64Array || inputsOrNull instanceof Float32Array) inputs = inputsOrNull;
+    else {
       throw new ShapeError(
         'inputs',
         `a Float64Array or Float32Array of [B=${batch}][T][m=${m}]`,
-        describeValue(inputs),
+        describeValue(inputsOrNull),
       );
     }
     if (inputs.length % (batch * m) !== 0 || inputs.length === 0) {
@@ -379,7 +384,7 @@ function finish(
  */
 export function differentiateTrajectorySync(
   cell: Cell,
-  inputs: FloatArray,
+  inputs: FloatArray | null,
   states: FloatArray,
   cotangent: FloatArray,
   options: AdjointOptions = {},
@@ -412,7 +417,7 @@ export function differentiateTrajectorySync(
  */
 export async function differentiateTrajectory(
   cell: Cell,
-  inputs: FloatArray,
+  inputs: FloatArray | null,
   states: FloatArray,
   cotangent: FloatArray,
   options: AdjointOptions = {},

@@ -107,7 +107,7 @@ function adjointOptions(
  */
 export function differentiateSolutionSync(
   cell: Cell,
-  inputs: FloatArray,
+  inputs: FloatArray | null,
   solution: SolveResult,
   cotangentOrLoss: CotangentOrLoss,
   solveOptions: SolveOptions = {},
@@ -140,7 +140,7 @@ export function differentiateSolutionSync(
  */
 export async function differentiateSolution(
   cell: Cell,
-  inputs: FloatArray,
+  inputs: FloatArray | null,
   solution: SolveResult,
   cotangentOrLoss: CotangentOrLoss,
   solveOptions: SolveOptions = {},

@@ -17,6 +17,7 @@ import {
   zerosLike,
 } from '@antler/core';
 import { AdjointWorkspace } from '../gradient/adjoint-workspace.js';
+import { solve } from '../solve.js';
 import { differentiateSolution } from '../gradient/differentiate-solution.js';
 import type { AdjointPath } from '../gradient/types.js';
 import { Adam } from './adam.js';
@@ -52,7 +53,7 @@ export interface TrainClassifierOptions {
    * backward; every other method runs `solver` forward and the exact dense adjoint backward.
    */
   readonly method?: Method;
-  /** The forward solver for the parallel methods (the library's `solve`). Not used by `sequential`. */
+  /** The forward solver of the parallel methods; default the library's `solve`. Not used by `sequential`. */
   readonly solver?: ForwardSolver;
   /** Optimiser steps. */
   readonly steps: number;
@@ -127,9 +128,9 @@ function scatter(source: FloatArray, indices: ArrayLike<number>, stride: number,
  *
  * @example
  * ```ts
- * import { solve, trainFinalStateClassifier } from '@antler/solvers';
+ * import { trainFinalStateClassifier } from '@antler/solvers';
  * const run = await trainFinalStateClassifier({
- *   cell, inputs, labels, classes: 4, method: 'deer', solver: solve,
+ *   cell, inputs, labels, classes: 4, method: 'deer',
  *   steps: 50, batchSize: 16, learningRate: 0.01, seed: 1,
  * });
  * run.records.at(-1)?.loss; // final mini-batch loss
@@ -156,12 +157,7 @@ export async function trainFinalStateClassifier(
   const B = checkInteger(options.batchSize, 'batchSize');
   if (B > N) throw new ShapeError('batchSize', `at most the number of sequences (${N})`, String(B));
   const K = checkInteger(options.classes, 'classes', 2);
-  if (method !== 'sequential' && !options.solver)
-    throw new ShapeError(
-      'solver',
-      `a forward solver (the library's solve) for method '${method}'`,
-      'undefined',
-    );
+  const solver: ForwardSolver = options.solver ?? solve;
 
   const random = createRandom(options.seed ?? 0);
   const readout = createLinearReadout(K, n, random);
@@ -211,7 +207,7 @@ export async function trainFinalStateClassifier(
         }
         if (any) initialGuess = guess;
       }
-      solution = await (options.solver as ForwardSolver)(cell, xb, { ...solveOptions, initialGuess });
+      solution = await solver(cell, xb, { ...solveOptions, initialGuess });
     }
     const forwardDone = performance.now();
     if (cache) {
