@@ -19,10 +19,19 @@ export interface CholeskyKernels {
 export interface DenseKalmanScratch {
   /** Filtered means, `[T][n]`. */
   readonly means: Float64Array;
-  /** Filtered covariances, `[T][n][n]` (only needed when smoothing). */
+  /**
+   * The current filtered covariance (n²), then, when smoothing, per step t ≥ 1 the product A_t P_{t−1}
+   * and the Cholesky factor of the predicted covariance A_t P_{t−1} A_tᵀ + qI (`[T][2][n][n]`), so that
+   * the smoother pass costs O(n²) per step.
+   */
   readonly covs: Float64Array;
   /** n×n and n-vector work space. */
   readonly work: Float64Array;
+}
+
+/** Float64 elements of {@link DenseKalmanScratch.covs} for (T, n, smooth). */
+export function denseKalmanCovsSize(length: number, size: number, smooth: boolean): number {
+  return size * size * (smooth ? 1 + 2 * length : 1);
 }
 
 /** Allocates {@link DenseKalmanScratch} for sequences of `length` steps of state size `size`. */
@@ -30,7 +39,7 @@ export function createDenseKalmanScratch(length: number, size: number, smooth: b
   const n = size;
   return {
     means: new Float64Array(length * n),
-    covs: new Float64Array(smooth ? length * n * n : n * n),
+    covs: new Float64Array(denseKalmanCovsSize(length, size, smooth)),
     work: new Float64Array(4 * n * n + 4 * n),
   };
 }
@@ -65,12 +74,14 @@ export function denseKalmanSequential(
   const yd = y.data;
   const od = out.data;
   const { means, covs, work } = scratch;
-  // Work layout: pp (predicted covariance, then its Cholesky factor) | s (innovation covariance) |
-  // x (S⁻¹ Pp) | ap (A·P) | pm (predicted mean) | v (vector) | e (vector) | ms (smoothed mean).
+  // covs: P (current filtered covariance) | per step t: AP_t = A_t P_{t−1}, L_t = chol(Pp_t).
+  const P = 0;
+  const hist = (t: number) => nn + 2 * nn * t;
+  // Work layout: pp (predicted covariance) | s (innovation covariance, factorised) | x (S⁻¹ Pp) |
+  // ap (A·P when not smoothing) | pm (predicted mean) | v | e | ms (smoothed mean).
   const PP = 0;
   const SS = nn;
   const XX = 2 * nn;
-  const AP = 3 * nn;
   const PM = 4 * nn;
   const V = PM + n;
   const E = V + n;
@@ -82,9 +93,6 @@ export function denseKalmanSequential(
     const bi = b.offset + t * b.stride;
     const yi = y.offset + t * y.stride;
     const mo = t * n;
-    const prevM = t - 1;
-    const po = smooth ? t * nn : 0;
-    const prevPo = smooth ? (t - 1) * nn : 0;
     // Predicted mean pm = A m_{t−1} + b (m_{−1} = s0).
     for (let i = 0; i < n; i++) {
       let acc = bd[bi + i];
@@ -92,7 +100,7 @@ export function denseKalmanSequential(
       if (t === 0) {
         if (s0 !== null) for (let j = 0; j < n; j++) acc += ad[row + j] * s0[s0Offset + j];
       } else {
-        const pmo = prevM * n;
+        const pmo = mo - n;
         for (let j = 0; j < n; j++) acc += ad[row + j] * means[pmo + j];
       }
       work[PM + i] = acc;
@@ -101,27 +109,39 @@ export function denseKalmanSequential(
     if (t === 0) {
       work.fill(0, PP, PP + nn);
     } else {
-      // ap = A · P_{t−1}
+      // ap = A · P_{t−1}, row by row with a contiguous inner loop; kept for the smoother.
+      const apArr = smooth ? covs : work;
+      const AP = smooth ? hist(t) : 3 * nn;
+      apArr.fill(0, AP, AP + nn);
       for (let i = 0; i < n; i++) {
         const row = ai + i * n;
-        for (let c = 0; c < n; c++) {
-          let acc = 0;
-          for (let j = 0; j < n; j++) acc += ad[row + j] * covs[prevPo + j * n + c];
-          work[AP + i * n + c] = acc;
+        const api = AP + i * n;
+        for (let j = 0; j < n; j++) {
+          const aij = ad[row + j];
+          if (aij === 0) continue;
+          const pj = P + j * n;
+          for (let c = 0; c < n; c++) apArr[api + c] += aij * covs[pj + c];
         }
       }
-      // pp = ap · Aᵀ, upper triangle then mirrored (symmetric by construction).
+      // pp = ap · Aᵀ: dot products of rows, upper triangle then mirrored.
       for (let i = 0; i < n; i++) {
+        const api = AP + i * n;
         for (let c = i; c < n; c++) {
           let acc = 0;
           const rowc = ai + c * n;
-          for (let j = 0; j < n; j++) acc += work[AP + i * n + j] * ad[rowc + j];
+          for (let j = 0; j < n; j++) acc += apArr[api + j] * ad[rowc + j];
           work[PP + i * n + c] = acc;
           work[PP + c * n + i] = acc;
         }
       }
     }
     for (let i = 0; i < n; i++) work[PP + i * n + i] += q;
+    if (smooth && t > 0) {
+      // Factor of Pp_t for the smoother gain of step t − 1.
+      const L = hist(t) + nn;
+      for (let i = 0; i < nn; i++) covs[L + i] = work[PP + i];
+      if (!cholesky(n, covs, L)) covs.fill(Number.NaN, L, L + nn);
+    }
     // S = Pp + rI, factorised.
     for (let i = 0; i < nn; i++) work[SS + i] = work[PP + i];
     for (let i = 0; i < n; i++) work[SS + i * n + i] += r;
@@ -136,20 +156,19 @@ export function denseKalmanSequential(
       means[mo + i] = acc;
     }
     // P = Pp − Pp S⁻¹ Pp = r (S⁻¹ Pp)ᵀ, symmetrised (S⁻¹ and Pp commute in exact arithmetic).
-    if (smooth || t < length - 1) {
+    if (t < length - 1) {
       for (let i = 0; i < nn; i++) work[XX + i] = work[PP + i];
       if (ok) {
-        // Solve S X = Pp column block by column block via vector solves on the rows of Pp (Pp symmetric).
+        // Pp is symmetric: solving for its rows solves for its columns.
         for (let c = 0; c < n; c++) solveVector(n, work, SS, work, XX + c * n);
       } else {
         work.fill(Number.NaN, XX, XX + nn);
       }
-      const co = smooth ? po : 0;
       for (let i = 0; i < n; i++) {
         for (let c = i; c < n; c++) {
           const v = 0.5 * r * (work[XX + i * n + c] + work[XX + c * n + i]);
-          covs[co + i * n + c] = v;
-          covs[co + c * n + i] = v;
+          covs[P + i * n + c] = v;
+          covs[P + c * n + i] = v;
         }
       }
     }
@@ -164,7 +183,8 @@ export function denseKalmanSequential(
   }
   if (!smooth) return check === 0;
 
-  // RTS smoother, backwards: ms_t = m_t + P_t A_{t+1}ᵀ Pp_{t+1}⁻¹ (ms_{t+1} − pm_{t+1}).
+  // RTS smoother, backwards: ms_t = m_t + P_t A_{t+1}ᵀ Pp_{t+1}⁻¹ (ms_{t+1} − pm_{t+1}), with
+  // P_t A_{t+1}ᵀ = (A_{t+1} P_t)ᵀ and Pp_{t+1}'s factor both kept by the filter pass.
   const lastO = (length - 1) * n;
   {
     const oi = out.offset + (length - 1) * out.stride;
@@ -179,40 +199,21 @@ export function denseKalmanSequential(
     const ai = a.offset + (t + 1) * a.stride;
     const bi = b.offset + (t + 1) * b.stride;
     const mo = t * n;
-    const po = t * nn;
-    // pm = A m_t + b, v = ms_{t+1} − pm
+    const AP = hist(t + 1);
+    // v = ms_{t+1} − (A m_t + b), then Pp⁻¹ v.
     for (let i = 0; i < n; i++) {
       let acc = bd[bi + i];
       const row = ai + i * n;
       for (let j = 0; j < n; j++) acc += ad[row + j] * means[mo + j];
       work[V + i] = work[MS + i] - acc;
     }
-    // Pp = A P_t Aᵀ + qI
-    for (let i = 0; i < n; i++) {
-      const row = ai + i * n;
-      for (let c = 0; c < n; c++) {
-        let acc = 0;
-        for (let j = 0; j < n; j++) acc += ad[row + j] * covs[po + j * n + c];
-        work[AP + i * n + c] = acc;
-      }
-    }
-    for (let i = 0; i < n; i++) {
-      for (let c = i; c < n; c++) {
-        let acc = 0;
-        const rowc = ai + c * n;
-        for (let j = 0; j < n; j++) acc += work[AP + i * n + j] * ad[rowc + j];
-        work[PP + i * n + c] = acc;
-        work[PP + c * n + i] = acc;
-      }
-      work[PP + i * n + i] += q;
-    }
-    if (cholesky(n, work, PP)) solveVector(n, work, PP, work, V);
-    else work.fill(Number.NaN, V, V + n);
-    // e = Aᵀ v; then ms_t = m_t + P_t e. Note (A P_t)ᵀ = P_t Aᵀ, so P_t Aᵀ v = apᵀ v.
-    for (let i = 0; i < n; i++) {
-      let acc = means[mo + i];
-      for (let j = 0; j < n; j++) acc += work[AP + j * n + i] * work[V + j];
-      work[E + i] = acc;
+    solveVector(n, covs, AP + nn, work, V);
+    // ms_t = m_t + apᵀ v.
+    for (let i = 0; i < n; i++) work[E + i] = means[mo + i];
+    for (let j = 0; j < n; j++) {
+      const vj = work[V + j];
+      const apj = AP + j * n;
+      for (let i = 0; i < n; i++) work[E + i] += covs[apj + i] * vj;
     }
     const oi = out.offset + t * out.stride;
     for (let i = 0; i < n; i++) {

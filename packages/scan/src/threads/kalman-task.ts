@@ -42,7 +42,8 @@ export function runKalmanTask(kernels: KalmanKernels, task: KalmanTask): boolean
   if (task.structure === 1) {
     const scratch = {
       means: new Float64Array(T * n),
-      covs: new Float64Array(task.smooth ? T * n * n : n * n),
+      // Same sizes as createDenseKalmanScratch (this function must stay self-contained).
+      covs: new Float64Array(n * n * (task.smooth ? 1 + 2 * T : 1)),
       work: new Float64Array(4 * n * n + 4 * n),
     };
     return kernels.dense(
