@@ -1,4 +1,5 @@
 /** gpuCell: the CPU Cell and the gpu.js kernels made from one source agree with an independent formula. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createGpuJsBackend, GpuCellSourceError, gpuCell } from '../src/index.js';
 import { probes } from './modes.js';
@@ -221,3 +222,71 @@ for (const probe of probes) {
     if (!probe.ran) it.skip(`unavailable here: ${probe.reason}`, () => {});
   });
 }
+
+const device = probes.find((p) => p.ran);
+describe('gpuCell property: device evaluation = CPU Cell evaluation', () => {
+  it.runIf(device)(`random constants and shapes on ${device?.mode}`, async () => {
+    if (!device) return;
+    const backend = await createGpuJsBackend({ mode: device.mode });
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            a: fc.double({ min: -1.5, max: 1.5, noNaN: true }),
+            c: fc.double({ min: -1.5, max: 1.5, noNaN: true }),
+            n: fc.integer({ min: 1, max: 4 }),
+            B: fc.integer({ min: 1, max: 2 }),
+            T: fc.integer({ min: 1, max: 20 }),
+            seed: fc.integer({ min: 1, max: 2 ** 30 }),
+          }),
+          async ({ a, c, n, B, T, seed }) => {
+            const cell = gpuCell({
+              stateSize: n,
+              inputSize: 1,
+              constants: { a, c, n },
+              step: function (h, x, i) {
+                return (
+                  Math.sin(this.constants.a * h[i]) + this.constants.c * h[(i + 1) % this.constants.n] * x[0]
+                );
+              },
+              jacobian: function (h, x, i, j) {
+                let w = 0;
+                if (j === i) w += this.constants.a * Math.cos(this.constants.a * h[i]);
+                if (j === (i + 1) % this.constants.n) w += this.constants.c * x[0];
+                return w;
+              },
+            });
+            const states = random(seed, B * T * n, 2);
+            const inputs = random(seed + 1, B * T, 2);
+            const r = await cell.evaluate(backend.gpu, { batch: B, length: T, states, inputs });
+            const f = new Float64Array(n);
+            const jac = new Float64Array(n * n);
+            let err = 0;
+            for (let b = 0; b < B; b++)
+              for (let t = 0; t < T; t++) {
+                const prev = new Float64Array(n);
+                if (t > 0) prev.set(states.subarray((b * T + t - 1) * n, (b * T + t) * n));
+                cell.denseJacobian?.(prev, 0, Float64Array.of(inputs[b * T + t]), 0, f, 0, jac, 0);
+                for (let i = 0; i < n; i++) {
+                  err = Math.max(err, Math.abs(r.f[(b * T + t) * n + i] - f[i]));
+                  err = Math.max(
+                    err,
+                    Math.abs((r.diagonal?.[(b * T + t) * n + i] ?? Number.NaN) - jac[i * n + i]),
+                  );
+                  for (let j = 0; j < n; j++)
+                    err = Math.max(
+                      err,
+                      Math.abs((r.jacobian?.[((b * T + t) * n + i) * n + j] ?? Number.NaN) - jac[i * n + j]),
+                    );
+                }
+              }
+            expect(err).toBeLessThan(2e-5);
+          },
+        ),
+        { numRuns: 8 },
+      );
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
