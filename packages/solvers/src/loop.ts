@@ -26,7 +26,7 @@ import {
 } from '@antler/core';
 import { type LinearizationStructure, linearize } from '@antler/jacobian';
 import { type ResidualStats, residualStats } from './convergence.js';
-import { monotonicityRatio, type TrustRegionState, updateTrustRegion } from './elk/trust-region.js';
+import { agreementRatio, type TrustRegionState, updateTrustRegion } from './elk/trust-region.js';
 import type { MethodSpec } from './methods/method-spec.js';
 import type { ResolvedProblem } from './options.js';
 import { runSequential } from './sequential.js';
@@ -69,31 +69,33 @@ export function* solveLoop(
   const fBuf = new Float64Array(B * stepElems);
   const s0 = allocate(dtype, B * n);
   const fScratch = new Float64Array(n);
-  const adaptive = lm && p.fixedLambda === null;
-  const rBuf = adaptive ? allocate(dtype, B * stepElems) : null;
-  const dOld = adaptive ? allocate(dtype, B * stepElems) : null;
-  const dNew = adaptive ? allocate(dtype, B * stepElems) : null;
-
-  /** δ = L⁻¹ r for the first `nA` slots: δ_t = A_t δ_{t−1} + r_t, δ_0 = 0. */
-  const correctionScan = (r: FloatArray, out: FloatArray, nA: number): ScanCall =>
-    backend.affineScan({
-      structure: structure as 'dense' | 'diagonal',
-      batch: nA,
-      length: T,
-      size: n,
-      a: { data: aBuf.subarray(0, nA * T * aStep) },
-      b: { data: r.subarray(0, nA * stepElems) },
-      s0: null,
-      out: { data: out.subarray(0, nA * stepElems) },
-    });
-
-  /** r(c) = c_t − f(c_{t−1}, x_t) of slot `o` of `c`, into `out[o …]`. */
-  const candidateResidual = (c: FloatArray, o: number, seq: number, out: FloatArray): void => {
+  /**
+   * Σ_t ‖r(c)_t − r_lin(c)_t‖² for slot `o` of the candidate c: how far the true residual at c is from
+   * what the linearisation (A_t, b_t of slot j) predicts, r_lin(c)_t = c_t − A_t c_{t−1} − b_t.
+   * Equivalently Σ_t ‖f(c_{t−1}) − A_t c_{t−1} − b_t‖² — the linearisation error along the step.
+   */
+  const modelErrorSquares = (
+    s: 'dense' | 'diagonal',
+    c: FloatArray,
+    o: number,
+    seq: number,
+    j: number,
+  ): number => {
+    let sum = 0;
+    const ao = j * T * aStep;
     for (let t = 0; t < T; t++) {
-      if (t === 0) cell.step(p.h0, seq * n, p.inputs, seq * T * m, fScratch, 0);
-      else cell.step(c, o + (t - 1) * n, p.inputs, (seq * T + t) * m, fScratch, 0);
-      for (let i = 0; i < n; i++) out[o + t * n + i] = c[o + t * n + i] - fScratch[i];
+      const prev = t === 0 ? p.h0 : c;
+      const po = t === 0 ? seq * n : o + (t - 1) * n;
+      cell.step(prev, po, p.inputs, (seq * T + t) * m, fScratch, 0);
+      for (let i = 0; i < n; i++) {
+        let lin = bBuf[o + t * n + i];
+        if (s === 'diagonal') lin += aBuf[ao + t * n + i] * prev[po + i];
+        else for (let q = 0; q < n; q++) lin += aBuf[ao + t * n * n + i * n + q] * prev[po + q];
+        const d = fScratch[i] - lin;
+        sum += d * d;
+      }
     }
+    return sum - sum === 0 ? sum : Number.NaN;
   };
 
   // Initial guess, packed by slot (slot j holds sequence active[j]).
@@ -253,23 +255,11 @@ export function* solveLoop(
       }
       lambdaUsed = Math.max(...lambdas);
       if (p.fixedLambda === null) {
-        // Natural monotonicity test: compare the Newton corrections δ = L_k⁻¹ r (one affine scan with the
-        // current A_t and b_t = r) at the candidate and at the current iterate.
-        const rOld = rBuf as FloatArray;
-        for (let j = 0; j < nA; j++) {
-          const o = j * stepElems;
-          for (let i = 0; i < stepElems; i++) rOld[o + i] = work[o + i] - fBuf[o + i];
-        }
-        yield correctionScan(rOld, dOld as FloatArray, nA);
-        for (let j = 0; j < nA; j++) {
-          const seq = active[j];
-          candidateResidual(next, j * stepElems, seq, rOld);
-        }
-        yield correctionScan(rOld, dNew as FloatArray, nA);
         for (let j = 0; j < nA; j++) {
           const seq = active[j];
           const o = j * stepElems;
-          const rho = monotonicityRatio(dOld as FloatArray, dNew as FloatArray, o, stepElems);
+          const modelError = modelErrorSquares(kalmanStructure, next, o, seq, j);
+          const rho = agreementRatio(modelError, lastSumSquares[seq]);
           const lambda = trust[seq].lambda;
           accepted[j] = updateTrustRegion(trust[seq], rho);
           if (!accepted[j]) {
@@ -278,7 +268,7 @@ export function* solveLoop(
               kind: 'step-rejected',
               iteration: iter,
               sequence: seq,
-              message: `sequence ${seq}: step rejected at λ = ${lambda.toPrecision(3)} (gain ratio ${rho.toPrecision(3)}); λ raised to ${trust[seq].lambda.toPrecision(3)}`,
+              message: `sequence ${seq}: step rejected at λ = ${lambda.toPrecision(3)} (model agreement ratio ${rho.toPrecision(3)}); λ raised to ${trust[seq].lambda.toPrecision(3)}`,
             });
           }
         }

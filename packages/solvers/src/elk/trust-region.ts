@@ -19,38 +19,21 @@ export const LAMBDA_MAX = 1e12;
 export const DEFAULT_INITIAL_LAMBDA = 1e-2;
 
 /**
- * The gain ratio of the natural monotonicity test (Deuflhard): ρ = 1 − ‖δ_new‖ / ‖δ_old‖, where δ = L_k⁻¹ r
- * is the Newton correction (L_k the linearised residual operator at the current iterate) evaluated at the
- * candidate and at the current iterate. Unlike a ‖r‖² ratio it is affine-invariant, so it does not stall
- * when L_k is badly conditioned — which it is on unstable recurrences (products of |J_t| > 1). ρ ≤ 0 (or
- * a non-finite correction) rejects the step.
+ * The gain ratio of the adaptive rule: ρ = 1 − ‖r(c) − r_lin(c)‖ / ‖r(s)‖, where s is the current iterate,
+ * c the damped step's candidate, r the true residual and r_lin the residual of the linearised model at s.
+ * ρ is 1 when the linearisation is exact along the step and ≤ 0 when its error is as large as the residual
+ * being removed; the step is then rejected and λ raised, which shortens the step until the linearisation
+ * can be trusted (the error is quadratic in the step, so a large enough λ is always accepted).
+ *
+ * Why not the classical ratio (actual / predicted reduction of ‖r‖²): on unstable recurrences the residual
+ * operator is badly conditioned (products of |J_t| > 1), ‖r‖² has long flat valleys, and requiring it to
+ * decrease stalls both the exact LM step and the filter variant (measured on golden case B: ‖r‖ stuck at
+ * 0.55 for every λ from 1e-6 to 1), while the iteration itself converges when allowed to be non-monotone.
  */
-export function monotonicityRatio(
-  dOld: ArrayLike<number>,
-  dNew: ArrayLike<number>,
-  offset: number,
-  count: number,
-): number {
-  let a = 0;
-  let b = 0;
-  for (let i = offset; i < offset + count; i++) {
-    a += dOld[i] * dOld[i];
-    b += dNew[i] * dNew[i];
-  }
-  if (!Number.isFinite(b)) return Number.NEGATIVE_INFINITY;
-  if (a === 0) return b === 0 ? 1 : Number.NEGATIVE_INFINITY;
-  return 1 - Math.sqrt(b / a);
-}
-
-/**
- * The classical Levenberg–Marquardt gain ratio on ‖r‖² (kept for diagnostics). A non-finite trial residual, or an increase of ‖r‖², gives ρ ≤ 0 (reject).
- */
-export function gainRatio(before: number, after: number, predicted: number): number {
-  if (!Number.isFinite(after)) return Number.NEGATIVE_INFINITY;
-  const actual = before - after;
-  const pred = before - predicted;
-  if (!(pred > 0)) return actual > 0 ? 1 : Number.NEGATIVE_INFINITY;
-  return actual / pred;
+export function agreementRatio(modelErrorSquares: number, residualSquares: number): number {
+  if (!Number.isFinite(modelErrorSquares)) return Number.NEGATIVE_INFINITY;
+  if (residualSquares === 0) return modelErrorSquares === 0 ? 1 : Number.NEGATIVE_INFINITY;
+  return 1 - Math.sqrt(modelErrorSquares / residualSquares);
 }
 
 /** Updates λ from ρ; returns true when the step is accepted (ρ > 0). */

@@ -1,0 +1,178 @@
+import type { Cell, Method } from '@antler/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { solveSync } from '../src/index.js';
+import { elmanCell, gruCell, rng, uniform } from './gradient-fixtures.js';
+import { maxAbsDiff, sequentialReference } from './solve-fixtures.js';
+
+const ITERATIVE: Method[] = ['jacobi', 'deer', 'quasi-deer', 'block-deer', 'elk', 'quasi-elk'];
+
+/** Adds an analytic-free block size to a cell (block-DEER then reads the blocks off the dense Jacobian). */
+/** PyTorch's default initialisation U(−1/√n, 1/√n): what an untrained nn.RNN / nn.GRU starts from. */
+const init = (n: number): number => 1 / Math.sqrt(n);
+
+const withBlocks = (cell: Cell, k: number): Cell => ({ ...cell, blockSize: k });
+
+describe('random GRU and Elman cells, float64: every method reaches the sequential trajectory', () => {
+  const cases: [string, Cell, number, number, number][] = [
+    ['elman n=8', elmanCell(8, 3, 11, init(8)), 8, 3, 150],
+    ['gru n=8', gruCell(8, 3, 12, init(8)), 8, 3, 150],
+    ['gru n=16', gruCell(16, 4, 13, init(16)), 16, 4, 300],
+  ];
+  for (const [name, base, n, m, T] of cases) {
+    const B = 3;
+    const cell = withBlocks(base, 2);
+    const inputs = uniform(B * T * m, 1, rng(7 + n));
+    const h0 = uniform(B * n, 0.5, rng(3));
+    const ref = sequentialReference(cell, inputs, B, T, h0);
+    for (const method of ITERATIVE) {
+      it(`${name}, B=${B}, T=${T}: ${method}`, () => {
+        const r = solveSync(cell, inputs, { method, batch: B, h0, atol: 1e-12, rtol: 0 });
+        expect(r.converged).toBe(true);
+        expect(r.convergedPerSequence).toEqual([true, true, true]);
+        expect(maxAbsDiff(r.states, ref)).toBeLessThan(1e-10);
+        expect(r.residual).toBeLessThanOrEqual(1e-12);
+        expect(r.history.length).toBe(r.iterations);
+        expect(r.history.at(-1)?.active).toBe(0);
+        // Iteration counts at the default float64 tolerances (atol 1e-6, rtol 1e-4).
+        const d = solveSync(cell, inputs, { method, batch: B, h0 });
+        expect(d.converged).toBe(true);
+        if (method === 'deer') expect(d.iterations).toBeLessThanOrEqual(8);
+        // quasi-DEER: ≤ 20 on GRUs (as the reference measured); Elman's off-diagonal coupling is stronger
+        // (27 iterations measured on this cell), so it gets a looser bound.
+        if (method === 'quasi-deer')
+          expect(d.iterations).toBeLessThanOrEqual(name.startsWith('gru') ? 20 : 30);
+      });
+    }
+  }
+
+  it('float32: DEER, quasi-DEER and ELK agree with the float64 sequential trajectory to 1e-5', () => {
+    const n = 8;
+    const m = 3;
+    const T = 400;
+    const B = 2;
+    const cell = gruCell(n, m, 21, init(n));
+    const inputs = uniform(B * T * m, 1, rng(5));
+    const ref = sequentialReference(cell, inputs, B, T);
+    for (const method of ['deer', 'quasi-deer', 'elk', 'quasi-elk'] as Method[]) {
+      const r = solveSync(cell, new Float32Array(inputs), {
+        method,
+        batch: B,
+        dtype: 'float32',
+        atol: 1e-6,
+        rtol: 0,
+        maxIter: 60,
+      });
+      expect(r.states).toBeInstanceOf(Float32Array);
+      expect(r.converged, method).toBe(true);
+      expect(maxAbsDiff(r.states, ref), method).toBeLessThan(1e-5);
+    }
+  });
+
+  it('large: GRU n=32, T=10,000, B=1 with quasi-DEER (≤ 20 iterations) and Elman n=16, T=2,000, B=4 with DEER (≤ 8)', () => {
+    const gru = gruCell(32, 8, 31, init(32));
+    const xg = uniform(10_000 * 8, 1, rng(9));
+    const q = solveSync(gru, xg, { method: 'quasi-deer', atol: 1e-12, rtol: 0 });
+    expect(q.converged).toBe(true);
+    // max |r| ≤ 1e-6 is stricter than the default rule (atol 1e-6 + rtol 1e-4·|s|): the default stops by then.
+    const firstBelow = (h: typeof q.history): number => h.findIndex((r) => r.maxResidual <= 1e-6) + 1;
+    expect(firstBelow(q.history)).toBeGreaterThan(0);
+    expect(firstBelow(q.history)).toBeLessThanOrEqual(20);
+    expect(maxAbsDiff(q.states, sequentialReference(gru, xg, 1, 10_000))).toBeLessThan(1e-10);
+    const el = elmanCell(16, 4, 32, init(16));
+    const xe = uniform(4 * 2000 * 4, 1, rng(10));
+    const d = solveSync(el, xe, { method: 'deer', batch: 4, atol: 1e-12, rtol: 0 });
+    expect(d.converged).toBe(true);
+    expect(firstBelow(d.history)).toBeGreaterThan(0);
+    expect(firstBelow(d.history)).toBeLessThanOrEqual(8);
+    expect(maxAbsDiff(d.states, sequentialReference(el, xe, 4, 2000))).toBeLessThan(1e-10);
+  });
+});
+
+describe('unstable cells (spectral radius of W_hh ≥ 2)', () => {
+  /** s_t = tanh(W s_{t−1} + x_t) with W = ρ·(random orthogonal-ish) scaled to spectral radius ≈ 2.5. */
+  function unstableElman(n: number, seed: number): Cell {
+    const cell = elmanCell(n, n, seed, 0.6);
+    const W = cell.parameters?.weight_hh_l0.data as Float64Array;
+    // Power iteration for the spectral radius, then rescale W in place to radius 2.5.
+    let v = new Float64Array(n).fill(1);
+    let radius = 0;
+    for (let it = 0; it < 200; it++) {
+      const w = new Float64Array(n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) w[i] += W[i * n + j] * v[j];
+      radius = Math.sqrt(w.reduce((s, x) => s + x * x, 0) / v.reduce((s, x) => s + x * x, 0));
+      const norm = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
+      v = w.map((x) => x / norm);
+    }
+    for (let i = 0; i < n * n; i++) W[i] *= 2.5 / radius;
+    return cell;
+  }
+
+  it('ELK with adaptive λ converges where undamped DEER iterates blow up', () => {
+    const n = 6;
+    const T = 64;
+    const cell = unstableElman(n, 41);
+    const x = uniform(T * n, 0.5, rng(42));
+    const ref = sequentialReference(cell, x, 1, T);
+    let deerPeak = 0;
+    const deer = solveSync(cell, x, { method: 'deer', atol: 1e-10, rtol: 0, maxIter: 3 });
+    for (const v of deer.states) deerPeak = Math.max(deerPeak, Math.abs(v));
+    expect(deerPeak).toBeGreaterThan(10);
+    const elk = solveSync(cell, x, {
+      method: 'elk',
+      elk: { variant: 'filter' },
+      atol: 1e-10,
+      rtol: 0,
+      maxIter: 200,
+    });
+    expect(elk.converged).toBe(true);
+    expect(maxAbsDiff(elk.states, ref)).toBeLessThan(1e-8);
+  });
+});
+
+describe('property: converged ⇒ within tolerance of the sequential trajectory', () => {
+  it('holds for random contracting tanh cells, every method, random tolerances (fast-check)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.constantFrom<Method>('jacobi', 'deer', 'quasi-deer', 'elk', 'quasi-elk'),
+        fc.double({ min: 1e-10, max: 1e-3, noNaN: true }),
+        fc.double({ min: 0, max: 1e-3, noNaN: true }),
+        fc.integer({ min: 1, max: 12 }),
+        (n, T, seed, method, atol, rtol, maxIter) => {
+          // ‖W‖_∞ ≤ 0.9 and |tanh'| ≤ 1: f is a 0.9-contraction in the max norm, so a residual ≤ ε per step
+          // bounds the error by ε / (1 − 0.9).
+          const r = rng(seed);
+          const W = uniform(n * n, 1, r);
+          for (let i = 0; i < n; i++) {
+            let s = 0;
+            for (let j = 0; j < n; j++) s += Math.abs(W[i * n + j]);
+            for (let j = 0; j < n; j++) W[i * n + j] *= 0.9 / Math.max(s, 1e-12);
+          }
+          const cell: Cell = {
+            kind: 'contracting-tanh',
+            stateSize: n,
+            inputSize: n,
+            step(h, ho, x, xo, o, oo) {
+              for (let i = 0; i < n; i++) {
+                let s = x[xo + i];
+                for (let j = 0; j < n; j++) s += W[i * n + j] * h[ho + j];
+                o[oo + i] = Math.tanh(s);
+              }
+            },
+          };
+          const x = uniform(T * n, 2, r);
+          const res = solveSync(cell, x, { method, atol, rtol, maxIter });
+          if (!res.converged) return true;
+          const ref = sequentialReference(cell, x, 1, T);
+          let smax = 0;
+          for (const v of res.states) smax = Math.max(smax, Math.abs(v));
+          return maxAbsDiff(res.states, ref) <= (atol + rtol * smax) / 0.1 + 1e-14;
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
