@@ -59,7 +59,6 @@ export function* solveLoop(
   const k = p.blockSize;
   const structure = spec.structure;
   const aStep = structure === 'zero' ? 0 : operatorStepSize(structure, n, k);
-  const lm = spec.update === 'levenberg-marquardt';
 
   const result = allocate(dtype, B * stepElems);
   let work = allocate(dtype, B * stepElems);

@@ -38,17 +38,14 @@ function isDeviceSolver(b: ScanBackend): b is ScanBackend & DeviceSolver {
 function pickBackend(p: ResolvedProblem, requested: ScanBackend, events: SolverEvent[]): ScanBackend {
   if (p.method === 'sequential' || p.method === 'jacobi') return requested;
   const spec = METHOD_SPECS[p.method];
-  // Adaptive λ also runs affine scans (the Newton corrections of the monotonicity test).
-  const needsAffine = spec.update === 'newton' || p.fixedLambda === null;
   const ok =
-    (spec.update !== 'levenberg-marquardt' ||
-      supportsKalman(requested, p.dtype, spec.structure as 'dense' | 'diagonal')) &&
-    (!needsAffine ||
-      supportsAffine(requested, p.dtype, spec.structure as 'dense' | 'diagonal' | 'block', p.blockSize));
+    spec.update === 'levenberg-marquardt'
+      ? supportsKalman(requested, p.dtype, spec.structure as 'dense' | 'diagonal')
+      : supportsAffine(requested, p.dtype, spec.structure as 'dense' | 'diagonal' | 'block', p.blockSize);
   if (ok) return requested;
   const what =
     spec.update === 'levenberg-marquardt'
-      ? `a ${spec.structure} Kalman scan${needsAffine ? ` and ${spec.structure} affine scan` : ''}`
+      ? `a ${spec.structure} Kalman scan`
       : `a ${spec.structure} affine scan${spec.structure === 'block' ? ` with block size ${p.blockSize}` : ''}`;
   events.push({
     kind: 'backend-fallback',
