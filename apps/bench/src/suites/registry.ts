@@ -4,9 +4,11 @@
  */
 import { scanSuite } from './scan.js';
 import type { BenchSuite } from './types.js';
+import { zooSuite } from './zoo.js';
 
 export const suites: BenchSuite[] = [];
 suites.push(scanSuite);
+suites.push(zooSuite);
 
 /** Looks a suite up by name. */
 export function findSuite(name: string): BenchSuite | undefined {
