@@ -20,6 +20,9 @@ export const CONTROL_NONFINITE = 2;
 /** Builds the worker's source text. */
 export function scanWorkerSource(): string {
   return `'use strict';
+// Tools that keep function names (esbuild's keepNames, hence tsx) insert calls to a __name helper into
+// the stringified functions below; give them one.
+const __name = (fn) => fn;
 const { parentPort } = require('node:worker_threads');
 const K = {
   diagonal: (${diagonalScanSequential.toString()}),
