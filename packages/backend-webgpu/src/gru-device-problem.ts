@@ -377,6 +377,23 @@ export class GruDeviceProblem {
     return out;
   }
 
+  /**
+   * Restarts from the zero trajectory (h0 kept in slot 0): clears both state buffers and rewrites h0.
+   * Lets benchmarks repeat a solve on resident data.
+   */
+  async resetToZeros(h0: Float32Array): Promise<void> {
+    checkAlive(this.ctx);
+    const d = this.ctx.device;
+    const n = this.weights.n;
+    const enc = d.createCommandEncoder();
+    for (const buf of this.states) enc.clearBuffer(buf);
+    d.queue.submit([enc.finish()]);
+    for (const buf of this.states)
+      for (let b = 0; b < this.B; b++) d.queue.writeBuffer(buf, 4 * b * (this.T + 1) * n, h0 as Float32Array<ArrayBuffer>, b * n, n);
+    this.parity = 0;
+    await d.queue.onSubmittedWorkDone();
+  }
+
   /** Frees every buffer. */
   destroy(): void {
     for (const b of this.buffers) b.destroy();

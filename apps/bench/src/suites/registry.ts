@@ -2,12 +2,14 @@
  * Every benchmark suite `antler bench --suite <name>` knows. Each suite lives in its own file beside this
  * one; add a suite by importing it and appending it to the list.
  */
+import { gpuSuite } from './gpu.js';
 import { scanSuite } from './scan.js';
 import type { BenchSuite } from './types.js';
 import { zooSuite } from './zoo.js';
 
 export const suites: BenchSuite[] = [];
 suites.push(scanSuite);
+suites.push(gpuSuite);
 suites.push(zooSuite);
 
 /** Looks a suite up by name. */
