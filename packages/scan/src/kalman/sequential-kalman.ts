@@ -109,18 +109,18 @@ export function denseKalmanSequential(
     if (t === 0) {
       work.fill(0, PP, PP + nn);
     } else {
-      // ap = A · P_{t−1}, row by row with a contiguous inner loop; kept for the smoother.
+      // ap = A · P_{t−1} (kept for the smoother): P is symmetric, so entry (i, c) is the dot product
+      // of row i of A and row c of P, both contiguous.
       const apArr = smooth ? covs : work;
       const AP = smooth ? hist(t) : 3 * nn;
-      apArr.fill(0, AP, AP + nn);
       for (let i = 0; i < n; i++) {
         const row = ai + i * n;
         const api = AP + i * n;
-        for (let j = 0; j < n; j++) {
-          const aij = ad[row + j];
-          if (aij === 0) continue;
-          const pj = P + j * n;
-          for (let c = 0; c < n; c++) apArr[api + c] += aij * covs[pj + c];
+        for (let c = 0; c < n; c++) {
+          const pc = P + c * n;
+          let acc = 0;
+          for (let j = 0; j < n; j++) acc += ad[row + j] * covs[pc + j];
+          apArr[api + c] = acc;
         }
       }
       // pp = ap · Aᵀ: dot products of rows, upper triangle then mirrored.
