@@ -68,6 +68,7 @@ export function createLorenz96(options: Lorenz96Options): ZooCell {
   const v = new Float64Array(D); // ∂k_s/∂F
   const vAcc = new Float64Array(D);
   const vTmp = new Float64Array(D);
+  const row = new Float64Array(D); // one dense Jacobian row, summed in double
   const C = [0, dt / 2, dt / 2, dt]; // stage s input: x + C[s] k_{s−1}
   const W = [1, 2, 2, 1];
   const wrap = (i: number): number => ((i % D) + D) % D;
@@ -141,10 +142,12 @@ export function createLorenz96(options: Lorenz96Options): ZooCell {
     denseJacobian(h, ho, _x, _xo, f, fo, jac, jo) {
       forward(h, ho);
       buildBand();
-      jac.fill(0, jo, jo + D * D);
-      // += because for D < 13 several band offsets land on the same column.
-      for (let i = 0; i < D; i++)
-        for (let o = 0; o < WIDTH; o++) jac[jo + i * D + wrap(i + o + LO)] += band[i * WIDTH + o];
+      for (let i = 0; i < D; i++) {
+        // Summed in double: for D < 13 several band offsets land on the same column.
+        row.fill(0);
+        for (let o = 0; o < WIDTH; o++) row[wrap(i + o + LO)] += band[i * WIDTH + o];
+        for (let j = 0; j < D; j++) jac[jo + i * D + j] = row[j];
+      }
       write(h, ho, f, fo);
     },
     diagonalJacobian(h, ho, _x, _xo, f, fo, diag, dgo) {
