@@ -11,6 +11,7 @@ export * from './affine/sequential.js';
 export * from './affine/validate-args.js';
 export * from './backends/best-backend.js';
 export * from './backends/cpu-backend.js';
+export * from './backends/cpu-capabilities.js';
 export * from './backends/sequential-backend.js';
 export * from './backends/threaded-backend.js';
 export * from './kalman/parallel-kalman.js';

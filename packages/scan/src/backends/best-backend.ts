@@ -1,4 +1,5 @@
 /** `createBestCpuBackend`: sequential for small problems, threads for large ones (from measurements). */
+import { CPU_CAPABILITIES } from './cpu-capabilities.js';
 import type { AffineScanArgs, KalmanScanArgs, ScanBackend, ScanReport } from '@antler/core';
 import { kalmanScanSequential } from '../kalman/sequential-kalman.js';
 import { affineScanSequential } from './sequential-backend.js';
@@ -37,16 +38,10 @@ export function createBestCpuBackend(options: BestCpuBackendOptions = {}): ScanB
   const threads = hasWorkerThreads() ? (options.threads ?? hardwareThreads()) : 1;
   const from = options.threadedFrom ?? 2_000_000;
   let threaded: ThreadedScanBackend | null = null;
-  const caps = {
-    affine: ['dense', 'diagonal', 'block'] as const,
-    blockSizes: [1, 2, 3, 4, 8],
-    reverse: true,
-    kalman: ['dense', 'diagonal'] as const,
-  };
   return {
     name: 'cpu-best',
     synchronous: true,
-    capabilities: { float64: caps, float32: caps },
+    capabilities: CPU_CAPABILITIES,
     affineScan(args: AffineScanArgs): ScanReport {
       const work = args.batch * args.length * args.size;
       if (threads <= 1 || !(work >= from)) return affineScanSequential(args);

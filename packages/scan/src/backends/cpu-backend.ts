@@ -1,4 +1,5 @@
 /** `createCpuBackend`: one factory for every CPU scan algorithm. */
+import { CPU_CAPABILITIES } from './cpu-capabilities.js';
 import {
   type AffineScanArgs,
   checkInteger,
@@ -25,13 +26,6 @@ export interface CpuBackendOptions {
   /** Steps per chunk for `'chunked'` (default ≈ √T). */
   readonly chunkSize?: number;
 }
-
-const CAPS = {
-  affine: ['dense', 'diagonal', 'block'] as const,
-  blockSizes: [1, 2, 3, 4, 8],
-  reverse: true,
-  kalman: ['dense', 'diagonal'] as const,
-};
 
 /**
  * Creates a CPU scan backend running `algorithm`. Every algorithm supports every structure (any block
@@ -62,7 +56,7 @@ export function createCpuBackend(options: CpuBackendOptions = {}): ScanBackend {
       return {
         name: 'cpu-blelloch',
         synchronous: true,
-        capabilities: { float64: CAPS, float32: CAPS },
+        capabilities: CPU_CAPABILITIES,
         affineScan: affineScanBlelloch,
         kalmanScan: kalmanScanParallel,
       };
@@ -72,7 +66,7 @@ export function createCpuBackend(options: CpuBackendOptions = {}): ScanBackend {
       return {
         name: 'cpu-chunked',
         synchronous: true,
-        capabilities: { float64: CAPS, float32: CAPS },
+        capabilities: CPU_CAPABILITIES,
         affineScan: (args: AffineScanArgs): ScanReport => affineScanChunked(args, chunkSize),
         kalmanScan: kalmanScanSequential,
       };

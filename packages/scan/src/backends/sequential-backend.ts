@@ -1,4 +1,5 @@
 /** The sequential CPU scan backend: plain loops, float64 and float32, every structure. */
+import { CPU_CAPABILITIES } from './cpu-capabilities.js';
 import type { AffineScanArgs, ScanBackend, ScanReport } from '@antler/core';
 import { blockScanSequential, denseScanSequential, diagonalScanSequential } from '../affine/sequential.js';
 import { resolveAffineArgs } from '../affine/validate-args.js';
@@ -56,16 +57,10 @@ export function affineScanSequential(args: AffineScanArgs): ScanReport {
  * ```
  */
 export function createSequentialBackend(): ScanBackend {
-  const caps = {
-    affine: ['dense', 'diagonal', 'block'] as const,
-    blockSizes: [1, 2, 3, 4, 8],
-    reverse: true,
-    kalman: ['dense', 'diagonal'] as const,
-  };
   return {
     name: 'cpu-sequential',
     synchronous: true,
-    capabilities: { float64: caps, float32: caps },
+    capabilities: CPU_CAPABILITIES,
     affineScan: affineScanSequential,
     kalmanScan: kalmanScanSequential,
   };

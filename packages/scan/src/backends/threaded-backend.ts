@@ -7,6 +7,7 @@
  * into shared staging buffers and the output copied back: pass SharedArrayBuffer-backed arrays to avoid
  * those copies.
  */
+import { CPU_CAPABILITIES } from './cpu-capabilities.js';
 import {
   type AffineScanArgs,
   checkInteger,
@@ -273,17 +274,11 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
     return finite;
   }
 
-  const caps = {
-    affine: ['dense', 'diagonal', 'block'] as const,
-    blockSizes: [1, 2, 3, 4, 8],
-    reverse: true,
-    kalman: ['dense', 'diagonal'] as const,
-  };
   return {
     name: `cpu-threaded-${threads}`,
     synchronous: true,
     threads,
-    capabilities: { float64: caps, float32: caps },
+    capabilities: CPU_CAPABILITIES,
     affineScan(args: AffineScanArgs): ScanReport {
       const r = resolveAffineArgs(args);
       const perThread = (r.batch * r.length * r.size) / threads;
