@@ -1,4 +1,7 @@
-/** The gpu.js scan backend: affine scans as Hillis–Steele passes kept on the device between passes. */
+/**
+ * The gpu.js scan backend: affine scans as chunked or Hillis–Steele scans whose passes stay on the
+ * device (one gpu.js pipeline per scan), plus the on-device DEER / quasi-DEER solver for gpuCells.
+ */
 import {
   type AffineScanArgs,
   checkInteger,
@@ -33,7 +36,8 @@ export interface GpuJsBackendOptions {
   readonly maxPackedElements?: number;
   /**
    * Scan algorithm: `'auto'` (default) uses the chunked scan for 1×1 and 2×2 problems (diagonal, block
-   * size 1 or 2, dense n ≤ 2) and Hillis–Steele passes otherwise; `'hillis-steele'` always uses the passes over all of T.
+   * size 1 or 2, dense n ≤ 2) and Hillis–Steele passes otherwise; `'hillis-steele'` always uses the
+   * passes over all of T.
    */
   readonly algorithm?: 'auto' | 'hillis-steele';
   /** Chunk length of the chunked scan; default 8. */
@@ -48,7 +52,7 @@ export interface GpuJsBackend extends ScanBackend, DeviceSolver {
   readonly ranOn: string;
   /** True when the kernels run on the CPU (`webasm`, `cpu`), whatever mode was asked for. */
   readonly onCpu: boolean;
-  /** The WebGPU adapter (`webgpu` mode), e.g. `"mesa llvmpipe"`; null otherwise. */
+  /** The WebGPU adapter (`webgpu` mode), e.g. `"llvmpipe … Mesa 22.3.6"`; null otherwise. */
   readonly adapter: string | null;
   /**
    * gpu.js's executor of the last scan: `'fused-encoder'` (webgpu: every pass in one command encoder,
@@ -91,11 +95,22 @@ export interface GpuJsBackend extends ScanBackend, DeviceSolver {
  * ```
  */
 export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Promise<GpuJsBackend> {
-  const opened = await openGpuJsMode(options.mode ?? 'webgpu', options.webgpu);
-  const plans = new ScanPlanCache(opened.gpu, options.cacheSize ?? 16);
+  if (
+    options.algorithm !== undefined &&
+    options.algorithm !== 'auto' &&
+    options.algorithm !== 'hillis-steele'
+  ) {
+    throw new ShapeError('algorithm', "'auto' or 'hillis-steele'", JSON.stringify(options.algorithm));
+  }
   const algorithm = options.algorithm === 'hillis-steele' ? 'hillis-steele' : 'chunked';
   const chunkLength = checkInteger(options.chunkLength ?? DEFAULT_CHUNK_LENGTH, 'chunkLength');
-  const limit = Math.min(options.maxPackedElements ?? MAX_PACKED_ELEMENTS, MAX_PACKED_ELEMENTS);
+  const cacheSize = checkInteger(options.cacheSize ?? 16, 'cacheSize');
+  const limit = Math.min(
+    checkInteger(options.maxPackedElements ?? MAX_PACKED_ELEMENTS, 'maxPackedElements'),
+    MAX_PACKED_ELEMENTS,
+  );
+  const opened = await openGpuJsMode(options.mode ?? 'webgpu', options.webgpu);
+  const plans = new ScanPlanCache(opened.gpu, cacheSize);
   const caps: DTypeCapabilities = {
     affine: ['diagonal', 'block', 'dense'],
     blockSizes: Array.from({ length: MAX_DENSE_SIZE }, (_, i) => i + 1),

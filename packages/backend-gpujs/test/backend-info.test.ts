@@ -10,6 +10,10 @@ describe('gpu.js backend reports what ran', () => {
   it('refuses unknown and unavailable modes with BackendUnavailableError naming the reason', async () => {
     await expect(createGpuJsBackend({ mode: 'nope' as never })).rejects.toThrow(BackendUnavailableError);
     await expect(createGpuJsBackend({ mode: 'webgl2' })).rejects.toThrow(/no WebGL context/);
+    await expect(createGpuJsBackend({ mode: 'cpu', algorithm: 'fast' as never })).rejects.toThrow(
+      /^algorithm: /,
+    );
+    await expect(createGpuJsBackend({ mode: 'cpu', chunkLength: 0 })).rejects.toThrow(/chunkLength/);
     for (const p of probes.filter((q) => !q.ran)) {
       await expect(createGpuJsBackend({ mode: p.mode })).rejects.toThrow(BackendUnavailableError);
     }
