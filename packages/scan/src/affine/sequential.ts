@@ -293,6 +293,30 @@ export function blockScanSequential(
   for (let i = 0; i < size; i++) prev[i] = s0 === null ? 0 : s0[s0Offset + i];
   let check = 0;
   let t = reverse ? length - 1 : 0;
+  if (k === 2) {
+    // 2×2 blocks (ParaRNN-style cells): unrolled, reading the previous state straight from the output.
+    const o01 = cs;
+    const o10 = rs;
+    const o11 = rs + cs;
+    let pd: FloatArray = prev;
+    let pi = 0;
+    for (let step = 0; step < length; step++, t += dir) {
+      const ai = a.offset + t * a.stride;
+      const bi = b.offset + t * b.stride;
+      const oi = out.offset + t * out.stride;
+      for (let p = 0; p < size; p += 2) {
+        const blk = ai + 2 * p;
+        const x0 = pd[pi + p];
+        const x1 = pd[pi + p + 1];
+        od[oi + p] = ad[blk] * x0 + ad[blk + o01] * x1 + bd[bi + p];
+        od[oi + p + 1] = ad[blk + o10] * x0 + ad[blk + o11] * x1 + bd[bi + p + 1];
+      }
+      pd = od;
+      pi = oi;
+    }
+    for (let i = 0; i < size; i++) check += pd[pi + i] - pd[pi + i];
+    return check === 0;
+  }
   for (let step = 0; step < length; step++, t += dir) {
     const ai = a.offset + t * a.stride;
     const bi = b.offset + t * b.stride;
