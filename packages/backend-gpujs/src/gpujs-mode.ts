@@ -103,10 +103,11 @@ export async function openGpuJsMode(
     const inner = (probe as unknown as { kernel?: { constructor: { mode?: string } } }).kernel;
     ranOn = inner?.constructor.mode ?? mode;
   } catch (e) {
-    throw new BackendUnavailableError(`gpujs:${mode}`, `probe kernel failed: ${(e as Error).message}`);
-  } finally {
     (probe as unknown as { destroy?: () => void }).destroy?.();
+    await gpu.destroy().catch(() => undefined);
+    throw new BackendUnavailableError(`gpujs:${mode}`, `probe kernel failed: ${(e as Error).message}`);
   }
+  (probe as unknown as { destroy?: () => void }).destroy?.();
   let fallbackReason: string | null = null;
   if (ranOn !== mode) {
     fallbackReason = `gpu.js mode '${mode}' ran its kernels on '${ranOn}'${
