@@ -4,6 +4,7 @@
  */
 import { gpuSuite } from './gpu.js';
 import { scanSuite } from './scan.js';
+import { solversSuite } from './solvers.js';
 import type { BenchSuite } from './types.js';
 import { zooSuite } from './zoo.js';
 
@@ -11,6 +12,7 @@ export const suites: BenchSuite[] = [];
 suites.push(scanSuite);
 suites.push(gpuSuite);
 suites.push(zooSuite);
+suites.push(solversSuite);
 
 /** Looks a suite up by name. */
 export function findSuite(name: string): BenchSuite | undefined {
