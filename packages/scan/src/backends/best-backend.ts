@@ -1,10 +1,10 @@
 /** `createBestCpuBackend`: sequential for small problems, threads for large ones (from measurements). */
-import { CPU_CAPABILITIES } from './cpu-capabilities.js';
 import type { AffineScanArgs, KalmanScanArgs, ScanBackend, ScanReport } from '@antler/core';
 import { kalmanScanSequential } from '../kalman/sequential-kalman.js';
 import { affineScanSequential } from './sequential-backend.js';
 import { hardwareThreads, hasWorkerThreads } from '../threads/node-builtins.js';
 import { createThreadedBackend, type ThreadedScanBackend } from './threaded-backend.js';
+import { CPU_CAPABILITIES } from './cpu-capabilities.js';
 
 /** Options of {@link createBestCpuBackend}. */
 export interface BestCpuBackendOptions {

@@ -1,5 +1,4 @@
 /** `createCpuBackend`: one factory for every CPU scan algorithm. */
-import { CPU_CAPABILITIES } from './cpu-capabilities.js';
 import {
   type AffineScanArgs,
   checkInteger,
@@ -13,6 +12,7 @@ import { kalmanScanParallel } from '../kalman/parallel-kalman.js';
 import { kalmanScanSequential } from '../kalman/sequential-kalman.js';
 import { createSequentialBackend } from './sequential-backend.js';
 import { createThreadedBackend } from './threaded-backend.js';
+import { CPU_CAPABILITIES } from './cpu-capabilities.js';
 
 /** The CPU scan algorithms. */
 export type CpuAlgorithm = 'sequential' | 'blelloch' | 'chunked' | 'threaded';

@@ -1,9 +1,9 @@
 /** The sequential CPU scan backend: plain loops, float64 and float32, every structure. */
-import { CPU_CAPABILITIES } from './cpu-capabilities.js';
 import type { AffineScanArgs, ScanBackend, ScanReport } from '@antler/core';
 import { blockScanSequential, denseScanSequential, diagonalScanSequential } from '../affine/sequential.js';
 import { resolveAffineArgs } from '../affine/validate-args.js';
 import { kalmanScanSequential } from '../kalman/sequential-kalman.js';
+import { CPU_CAPABILITIES } from './cpu-capabilities.js';
 
 /** Runs an affine scan with the sequential algorithm (validates arguments first). */
 export function affineScanSequential(args: AffineScanArgs): ScanReport {

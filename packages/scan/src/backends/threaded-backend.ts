@@ -7,7 +7,6 @@
  * into shared staging buffers and the output copied back: pass SharedArrayBuffer-backed arrays to avoid
  * those copies.
  */
-import { CPU_CAPABILITIES } from './cpu-capabilities.js';
 import {
   type AffineScanArgs,
   checkInteger,
@@ -35,10 +34,11 @@ import type { AffineTask } from '../threads/affine-task.js';
 import { hardwareThreads } from '../threads/node-builtins.js';
 import { ScanWorkerPool } from '../threads/worker-pool.js';
 import { affineScanSequential } from './sequential-backend.js';
+import { CPU_CAPABILITIES } from './cpu-capabilities.js';
 
 /** Options of {@link createThreadedBackend}. */
 export interface ThreadedBackendOptions {
-  /** Threads in all, the calling thread included (default: `os.hardwareThreads()`). */
+  /** Threads in all, the calling thread included (default: `os.availableParallelism()`). */
   readonly threads?: number;
   /**
    * Below this many steps × state size per thread a call runs on the calling thread alone
