@@ -212,6 +212,33 @@ describe('trainFinalStateClassifier', () => {
     for (let k = 0; k < 30; k++) expect(warm.records[k].loss).toBeCloseTo(cold.records[k].loss, 6);
   });
 
+  it('the cold-start probe measures the saving on the same parameters without changing training', async () => {
+    const base = await run('quasi-deer', true);
+    const probed = await trainFinalStateClassifier({
+      cell: gruCell(4, 1, 6),
+      inputs: task.inputs,
+      labels: task.labels,
+      classes: 2,
+      method: 'quasi-deer',
+      steps: 30,
+      batchSize: 8,
+      learningRate: 0.05,
+      seed: 7,
+      coldStartProbe: true,
+      solve: { atol: 1e-10, rtol: 0 },
+    });
+    for (let k = 0; k < 30; k++) expect(probed.records[k].loss).toBe(base.records[k].loss);
+    // 24 sequences in batches of 8: every batch from step 4 on is fully warm-started.
+    expect(probed.records.slice(0, 3).every((r) => !r.warmStarted && r.coldIterations === undefined)).toBe(
+      true,
+    );
+    const later = probed.records.slice(3);
+    expect(later.every((r) => r.warmStarted && typeof r.coldIterations === 'number')).toBe(true);
+    const warm = later.reduce((a, r) => a + r.iterations, 0);
+    const cold = later.reduce((a, r) => a + (r.coldIterations ?? 0), 0);
+    expect(warm).toBeLessThan(cold);
+  });
+
   it('validates its arguments', async () => {
     await expect(
       trainFinalStateClassifier({

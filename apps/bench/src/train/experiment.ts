@@ -1,7 +1,8 @@
 /**
  * The `antler train` experiment: the same GRU, data, seed and mini-batches trained with several forward
- * methods (DEER, quasi-DEER, sequential BPTT), plus cold-start reruns of the parallel methods to measure
- * what warm starting saves.
+ * methods (DEER, quasi-DEER, sequential BPTT). Parallel methods warm-start each solve from the sequence's
+ * previous converged trajectory and, when asked, also solve the same batch from zeros (a paired probe) to
+ * measure what warm starting saves.
  */
 import type { Cell, Method } from '@antler/core';
 import {
@@ -41,7 +42,7 @@ export interface TrainExperimentOptions {
   readonly atol?: number;
   readonly rtol?: number;
   readonly maxIter?: number;
-  /** Also train each parallel method from cold starts (zeros) to measure the warm-start saving. */
+  /** Probe every warm-started step with a solve from zeros (same parameters) to measure the saving. */
   readonly compareWarmStart: boolean;
   /** Builds the GRU (hidden n, input 1) with weights drawn from `seed`. */
   readonly createCell: (hidden: number, inputSize: number, seed: number) => Cell;
@@ -54,7 +55,6 @@ export interface TrainExperimentOptions {
 /** Which run a step belongs to. */
 export interface RunLabel {
   readonly method: Method;
-  readonly warmStart: boolean;
   /** 0-based index of the run and the number of runs. */
   readonly index: number;
   readonly total: number;
@@ -63,9 +63,11 @@ export interface RunLabel {
 /** Summary of one training run. */
 export interface RunSummary {
   readonly method: Method;
-  readonly warmStart: boolean;
   readonly losses: readonly number[];
+  /** Newton iterations per step (warm-started once a sequence has been seen). */
   readonly iterations: readonly number[];
+  /** Iterations of the same solve from zeros, for warm-started steps (null elsewhere or when not probed). */
+  readonly coldIterations: readonly (number | null)[];
   /** Median wall seconds per step (forward + backward + optimiser), over steps 2 … end. */
   readonly medianStepSeconds: number;
   readonly medianForwardSeconds: number;
@@ -84,8 +86,17 @@ export interface RunSummary {
 export interface TrainExperimentResult {
   readonly config: Omit<TrainExperimentOptions, 'createCell' | 'solver' | 'onStep'>;
   readonly runs: readonly RunSummary[];
-  /** Iterations per step with and without warm starting, per parallel method (when compared). */
-  readonly warmStart: readonly { method: Method; warm: number; cold: number; savedFraction: number }[];
+  /**
+   * Mean iterations per step over the fully warm-started steps, warm vs the paired cold probe, per
+   * parallel method (when probed).
+   */
+  readonly warmStart: readonly {
+    method: Method;
+    steps: number;
+    warm: number;
+    cold: number;
+    savedFraction: number;
+  }[];
 }
 
 const median = (xs: readonly number[]): number => {
@@ -139,18 +150,10 @@ export async function runTrainExperiment(options: TrainExperimentOptions): Promi
     noise: options.noise,
     seed: options.seed + 1_000_003,
   });
-  const plan: { method: Method; warmStart: boolean }[] = options.methods.map((method) => ({
-    method,
-    warmStart: true,
-  }));
-  if (options.compareWarmStart) {
-    for (const method of options.methods)
-      if (method !== 'sequential') plan.push({ method, warmStart: false });
-  }
   const runs: RunSummary[] = [];
-  for (const [index, { method, warmStart }] of plan.entries()) {
+  for (const [index, method] of options.methods.entries()) {
     const cell = options.createCell(options.hidden, 1, options.seed);
-    const label: RunLabel = { method, warmStart, index, total: plan.length };
+    const label: RunLabel = { method, index, total: options.methods.length };
     const result = await trainFinalStateClassifier({
       cell,
       inputs: data.inputs,
@@ -162,7 +165,8 @@ export async function runTrainExperiment(options: TrainExperimentOptions): Promi
       batchSize: options.batchSize,
       learningRate: options.learningRate,
       seed: options.seed,
-      warmStart,
+      warmStart: true,
+      coldStartProbe: options.compareWarmStart,
       solve: { atol: options.atol, rtol: options.rtol, maxIter: options.maxIter },
       onStep: (record) => options.onStep?.(label, record),
     });
@@ -171,9 +175,9 @@ export async function runTrainExperiment(options: TrainExperimentOptions): Promi
     const evalResult = evaluate(cell, result, test.inputs, test.labels, options.length);
     runs.push({
       method,
-      warmStart,
       losses: recs.map((r) => r.loss),
       iterations: recs.map((r) => r.iterations),
+      coldIterations: recs.map((r) => r.coldIterations ?? null),
       medianStepSeconds: median(after.map((r) => r.seconds)),
       medianForwardSeconds: median(after.map((r) => r.forwardSeconds)),
       medianBackwardSeconds: median(after.map((r) => r.backwardSeconds)),
@@ -184,20 +188,17 @@ export async function runTrainExperiment(options: TrainExperimentOptions): Promi
       adjointPath: recs[0]?.adjointPath ?? 'none',
     });
   }
-  const warmStart = options.methods
-    .filter((m) => m !== 'sequential')
-    .flatMap((method) => {
-      const warm = runs.find((r) => r.method === method && r.warmStart);
-      const cold = runs.find((r) => r.method === method && !r.warmStart);
-      if (!warm || !cold) return [];
-      return [
-        {
-          method,
-          warm: warm.meanIterations,
-          cold: cold.meanIterations,
-          savedFraction: 1 - warm.meanIterations / cold.meanIterations,
-        },
-      ];
+  const warmStart = runs
+    .filter((r) => r.method !== 'sequential')
+    .flatMap((r) => {
+      const paired = r.iterations.flatMap((warm, k) => {
+        const cold = r.coldIterations[k];
+        return cold === null ? [] : [{ warm, cold }];
+      });
+      if (paired.length === 0) return [];
+      const warm = mean(paired.map((p) => p.warm));
+      const cold = mean(paired.map((p) => p.cold));
+      return [{ method: r.method, steps: paired.length, warm, cold, savedFraction: 1 - warm / cold }];
     });
   const { createCell: _c, solver: _s, onStep: _o, ...config } = options;
   return { config: { ...config, periods }, runs, warmStart };

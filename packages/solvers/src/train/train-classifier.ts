@@ -67,6 +67,11 @@ export interface TrainClassifierOptions {
   readonly seed?: number;
   /** Start each solve from the sequence's last converged trajectory (default true). */
   readonly warmStart?: boolean;
+  /**
+   * Also solve every warm-started mini-batch from zeros (forward only, not timed, not used for training) and
+   * record its iterations as `coldIterations`: a paired measurement of what warm starting saves.
+   */
+  readonly coldStartProbe?: boolean;
   /** Tolerances, iteration limit and backend of the forward solves. */
   readonly solve?: TrainSolveOptions;
   /** Called after every step (awaited), e.g. to draw a progress bar. */
@@ -81,8 +86,12 @@ export interface TrainStepRecord {
   readonly loss: number;
   /** Fraction of the mini-batch classified correctly before the update. */
   readonly accuracy: number;
-  /** Newton iterations of the forward solve (T-equivalent 1 for `sequential`). */
+  /** Newton iterations of the forward solve (1 for `sequential`). */
   readonly iterations: number;
+  /** True when every sequence of the mini-batch started from its previous converged trajectory. */
+  readonly warmStarted: boolean;
+  /** Iterations the same solve needed from zeros (only with `coldStartProbe`). */
+  readonly coldIterations?: number;
   /** How the adjoint was computed. */
   readonly adjointPath: AdjointPath;
   /** Global gradient norm before any rescaling. */
@@ -192,24 +201,33 @@ export async function trainFinalStateClassifier(
     // Forward.
     let solution: SolveResult;
     const solveOptions: SolveOptions = { ...options.solve, method, batch: B };
+    let warmCount = 0;
+    let coldIterations: number | undefined;
+    let probeSeconds = 0;
     if (method === 'sequential') {
       solution = sequentialSolve(cell, xb, B, T);
     } else {
       let initialGuess: SolveOptions['initialGuess'];
       if (cache) {
         guess.fill(0);
-        let any = false;
         for (let b = 0; b < B; b++) {
           if (seen[idx[b]]) {
-            any = true;
+            warmCount++;
             guess.set(cache.subarray(idx[b] * T * n, (idx[b] + 1) * T * n), b * T * n);
           }
         }
-        if (any) initialGuess = guess;
+        if (warmCount > 0) initialGuess = guess;
       }
       solution = await solver(cell, xb, { ...solveOptions, initialGuess });
+      if (options.coldStartProbe && initialGuess !== undefined) {
+        // Same parameters, same batch, from zeros: the paired cost of not warm starting (not timed).
+        const probeStarted = performance.now();
+        coldIterations = (await solver(cell, xb, solveOptions)).iterations;
+        probeSeconds = (performance.now() - probeStarted) / 1000;
+      }
     }
-    const forwardDone = performance.now();
+    const forwardDone = performance.now() - probeSeconds * 1000;
+    const backwardStarted = performance.now();
     if (cache) {
       scatter(solution.states, idx, T * n, cache);
       for (let b = 0; b < B; b++) seen[idx[b]] = 1;
@@ -231,12 +249,14 @@ export async function trainFinalStateClassifier(
       loss: head.loss,
       accuracy: head.correct / B,
       iterations: solution.iterations,
+      warmStarted: warmCount === B,
+      coldIterations,
       adjointPath: gradient.path,
       gradientNorm: report.gradientNorm,
       clipped: report.clipped,
       forwardSeconds: (forwardDone - started) / 1000,
-      backwardSeconds: (backwardDone - forwardDone) / 1000,
-      seconds: (performance.now() - started) / 1000,
+      backwardSeconds: (backwardDone - backwardStarted) / 1000,
+      seconds: (performance.now() - started) / 1000 - probeSeconds,
     };
     records.push(record);
     await options.onStep?.(record);
