@@ -10,9 +10,11 @@ import { installWebGpuNavigator, type WebGpuEnvironmentOptions } from './webgpu-
 /**
  * The gpu.js modes. `webgpu`: WGSL compute shaders over storage buffers (needs `navigator.gpu` and an
  * adapter). `headlessgl`: WebGL 1 in Node through the native `gl` module. `webgl`/`webgl2`: browsers.
- * `webasm`: WebAssembly SIMD on the CPU. `cpu`: plain JavaScript. `gpu`: gpu.js's automatic choice.
+ * `webasm`: WebAssembly SIMD on the CPU. `cpu`: plain JavaScript. `gpu`: gpu.js's automatic choice
+ * among the synchronous modes (headlessgl → webgl2 → webgl → webasm → cpu). `async`: the same choice,
+ * upgraded to webgpu on a kernel's first call when an adapter answers.
  */
-export type GpuJsMode = 'webgpu' | 'headlessgl' | 'webgl' | 'webgl2' | 'webasm' | 'cpu' | 'gpu';
+export type GpuJsMode = 'webgpu' | 'headlessgl' | 'webgl' | 'webgl2' | 'webasm' | 'cpu' | 'gpu' | 'async';
 
 /** Every mode, in the order {@link probeGpuJsModes} tries them. */
 export const GPUJS_MODES: readonly GpuJsMode[] = [
@@ -23,7 +25,11 @@ export const GPUJS_MODES: readonly GpuJsMode[] = [
   'webasm',
   'cpu',
   'gpu',
+  'async',
 ];
+
+/** Modes in which gpu.js picks the kernel class itself. */
+export const AUTO_MODES: readonly GpuJsMode[] = ['gpu', 'async'];
 
 /** Modes that execute on the CPU (no device memory). */
 export const CPU_MODES: readonly string[] = ['webasm', 'cpu'];
@@ -57,6 +63,13 @@ export async function openGpuJsMode(
     );
   }
   let adapter: string | null = null;
+  if (mode === 'async') {
+    // gpu.js upgrades to webgpu only if navigator.gpu answers; without one it stays on its GL/CPU choice.
+    adapter = await installWebGpuNavigator(env).then(
+      (e) => e.adapter,
+      () => null,
+    );
+  }
   if (mode === 'webgpu') {
     try {
       adapter = (await installWebGpuNavigator(env)).adapter;
@@ -109,12 +122,13 @@ export async function openGpuJsMode(
   }
   (probe as unknown as { destroy?: () => void }).destroy?.();
   let fallbackReason: string | null = null;
-  if (ranOn !== mode) {
+  // An automatic mode picking a GPU class is what was asked for; picking a CPU one is a fallback.
+  if (ranOn !== mode && (!AUTO_MODES.includes(mode) || CPU_MODES.includes(ranOn))) {
     fallbackReason = `gpu.js mode '${mode}' ran its kernels on '${ranOn}'${
-      CPU_MODES.includes(ranOn) ? ' (the CPU: no WebGL context and headless-gl not built)' : ''
+      CPU_MODES.includes(ranOn) ? ' (the CPU: no usable GPU context)' : ''
     }`;
   }
-  return { gpu, requested: mode, ranOn, fallbackReason, adapter };
+  return { gpu, requested: mode, ranOn, fallbackReason, adapter: ranOn === 'webgpu' ? adapter : null };
 }
 
 /** One line per mode: whether it ran here, where, and why not. */

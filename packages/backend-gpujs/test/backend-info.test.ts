@@ -32,6 +32,35 @@ describe('gpu.js backend reports what ran', () => {
     }
   });
 
+  it("mode 'async' reports the class gpu.js upgraded to, and scans there", async () => {
+    const backend = await createGpuJsBackend({ mode: 'async' });
+    try {
+      const webgpu = probes.find((p) => p.mode === 'webgpu');
+      // With a WebGPU adapter gpu.js upgrades to it; otherwise it stays on its synchronous choice.
+      if (webgpu?.ran) expect(backend.ranOn).toBe('webgpu');
+      expect(backend.fallbackReason === null).toBe(!CPU_MODES.includes(backend.ranOn));
+      const out = new Float32Array(3);
+      await backend.affineScan({
+        structure: 'diagonal',
+        batch: 1,
+        length: 3,
+        size: 1,
+        a: { data: new Float32Array([0.5, 0.5, 0.5]) },
+        b: { data: new Float32Array([1, 1, 1]) },
+        out: { data: out },
+      });
+      expect(Array.from(out)).toEqual([1, 1.5, 1.75]);
+      // gpu.js 2.24.1 upgrades direct kernel calls to webgpu in 'async' mode but runs createPipeline
+      // plans on the synchronous class it proved (webasm here): the backend must say so, not hide it.
+      if (backend.ranOn === 'webgpu')
+        expect(backend.fallbackReason).toMatch(
+          /ran the last scan's kernels on '(webasm|cpu|headlessgl)', not 'webgpu'/,
+        );
+    } finally {
+      await backend.dispose();
+    }
+  });
+
   for (const p of running) {
     it(`${p.mode}: executorKind after a scan, no float64, name says where it ran`, async () => {
       const backend = await createGpuJsBackend({ mode: p.mode });
