@@ -58,6 +58,32 @@ describe('MLP vector field', () => {
     expect(Array.from(f2)).toEqual(Array.from(f));
   });
 
+  it('∂f/∂t matches finite differences in t (timeFeature) and is zero for autonomous fields', () => {
+    const field = createMlpVectorField({
+      stateSize: 2,
+      inputSize: 1,
+      hidden: [6, 5],
+      activation: 'sin',
+      timeFeature: true,
+      seed: 6,
+    });
+    expect(field.autonomous).toBe(false);
+    const y = new Float64Array([0.3, -0.7]);
+    const x = new Float64Array([0.4]);
+    const dt = new Float64Array(2);
+    field.timeDerivative(y, 0, x, 0, 1.1, dt, 0);
+    const fp = new Float64Array(2);
+    const fm = new Float64Array(2);
+    field.evaluate(y, 0, x, 0, 1.1 + 1e-6, fp, 0);
+    field.evaluate(y, 0, x, 0, 1.1 - 1e-6, fm, 0);
+    for (let i = 0; i < 2; i++) expect(dt[i]).toBeCloseTo((fp[i] - fm[i]) / 2e-6, 8);
+    expect(Math.abs(dt[0]) + Math.abs(dt[1])).toBeGreaterThan(1e-3);
+    const plain = createMlpVectorField({ stateSize: 2, hidden: [4], seed: 6 });
+    expect(plain.autonomous).toBe(true);
+    plain.timeDerivative(y, 0, empty, 0, 0, dt, 0);
+    expect(Array.from(dt)).toEqual([0, 0]);
+  });
+
   it('relu Jacobian equals finite differences away from kinks, with mixed activations', () => {
     const act: OdeActivation[] = ['relu', 'sin'];
     const field = createMlpVectorField({ stateSize: 2, hidden: [6, 4], activation: act, seed: 2 });

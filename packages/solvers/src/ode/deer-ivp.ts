@@ -13,11 +13,14 @@ import {
 } from '@antler/core';
 import { createExpmWorkspace } from './expm.js';
 import {
+  denseHermiteOperator,
   denseIntervalOperator,
   diagonalIntervalOperator,
   type IntervalWorkspace,
 } from './exponential-discretisation.js';
+import type { OdeDiscretisation } from './ivp-types.js';
 import { lineariseTrajectory } from './linearise-field.js';
+import { timeDerivatives } from './time-derivative.js';
 import type { VectorField } from './vector-field.js';
 
 /** Resolved settings of {@link deerIvp}. */
@@ -31,6 +34,8 @@ export interface DeerIvpSettings {
   readonly initialGuess?: FloatArray;
   readonly lambda: number | 'adaptive';
   readonly initialLambda: number;
+  /** Interval discretisation (quasi-DEER always uses `'exponential-trapezoid'`). */
+  readonly discretisation: OdeDiscretisation;
 }
 
 /** What {@link deerIvp} returns (the caller adds timing and method metadata). */
@@ -98,11 +103,14 @@ export function deerIvp(
   const f = new Float64Array(T * n);
   const jac = new Float64Array(T * opSize);
   const h = new Float64Array(T * n);
+  const hermite = structure === 'dense' && settings.discretisation === 'exponential-hermite';
+  const N = n + (hermite ? 4 : 2);
   const ws: IntervalWorkspace = {
-    expm: createExpmWorkspace(n + 2),
-    augmented: new Float64Array((n + 2) * (n + 2)),
-    exponential: new Float64Array((n + 2) * (n + 2)),
+    expm: createExpmWorkspace(N),
+    augmented: new Float64Array(N * N),
+    exponential: new Float64Array(N * N),
   };
+  const ft = new Float64Array(hermite ? T * n : 0);
   const makeLin = (): Linearisation => ({
     a: allocate(dtype, L * opSize),
     b: allocate(dtype, L * n),
@@ -126,7 +134,8 @@ export function deerIvp(
         message: `the vector field has no analytic ${structure} Jacobian; central finite differences are used (2n extra evaluations per point)`,
       });
     }
-    for (let t = 0; t < T; t++) {
+    if (hermite) evaluations += timeDerivatives(field, times, traj, inputs, ft);
+    for (let t = 0; t < T && !hermite; t++) {
       for (let i = 0; i < n; i++) {
         let jy = 0;
         if (structure === 'dense')
@@ -140,8 +149,25 @@ export function deerIvp(
     let sumR = 0;
     for (let t = 0; t < L; t++) {
       const dt = times[t + 1] - times[t];
-      const ok =
-        structure === 'dense'
+      const ok = hermite
+        ? denseHermiteOperator(
+            n,
+            dt,
+            traj,
+            f,
+            ft,
+            t * n,
+            (t + 1) * n,
+            jac,
+            t * opSize,
+            (t + 1) * opSize,
+            out.a,
+            t * opSize,
+            out.b,
+            t * n,
+            ws,
+          )
+        : structure === 'dense'
           ? denseIntervalOperator(
               n,
               dt,

@@ -20,6 +20,17 @@ import type {
  */
 export type IvpMethod = 'deer' | 'quasi-deer' | 'elk' | 'rk4' | 'dopri5';
 
+/**
+ * How the DEER methods discretise the linearised ODE on each interval (both use exact matrix exponentials):
+ * - `exponential-hermite` (default for `deer` and `elk`): order 4; integrates the cubic Hermite
+ *   interpolant of the nonlinear remainder, using df/dt at the nodes (the field's `timeDerivative`, or
+ *   finite differences unless it is `autonomous`; sampled inputs enter through their central slopes, so
+ *   input-driven problems are limited by the piecewise-linear input model).
+ * - `exponential-trapezoid`: order 2; linear forcing (always used by `quasi-deer`, whose diagonal
+ *   Jacobian cannot supply the (J − J̄) f term of order 4).
+ */
+export type OdeDiscretisation = 'exponential-hermite' | 'exponential-trapezoid';
+
 /** Options of `solveIVP`. */
 export interface SolveIvpOptions {
   /** Method; default `'deer'`. */
@@ -37,6 +48,8 @@ export interface SolveIvpOptions {
   readonly maxIter?: number;
   /** Scan backend of the DEER methods; default `createSequentialBackend()` from `@antler/scan`. */
   readonly backend?: ScanBackend;
+  /** Interval discretisation of `deer`/`elk`; default `'exponential-hermite'` (order 4). */
+  readonly discretisation?: OdeDiscretisation;
   /** RK4 steps per interval of `times`; default 1. */
   readonly substeps?: number;
   /** Starting trajectory `[T][n]` of the DEER methods; default y0 repeated. */

@@ -17,7 +17,7 @@ import {
 import { createSequentialBackend } from '@antler/scan';
 import { deerIvp } from './deer-ivp.js';
 import { dopri5Into } from './dopri5.js';
-import type { IvpMethod, SolveIvpOptions, SolveIvpResult } from './ivp-types.js';
+import type { IvpMethod, OdeDiscretisation, SolveIvpOptions, SolveIvpResult } from './ivp-types.js';
 import { rk4Into } from './rk4.js';
 import type { VectorField } from './vector-field.js';
 
@@ -28,9 +28,10 @@ const IVP_METHODS: readonly IvpMethod[] = ['deer', 'quasi-deer', 'elk', 'rk4', '
  * `times` (T ≥ 1 strictly monotone values). `inputs` holds x at `times`, `[T][m]` (omit when m = 0).
  *
  * The DEER methods need a synchronous scan backend (the default is the sequential CPU backend). Their
- * discretisation is the exponential trapezoidal rule with exact matrix exponentials (order 2 in the
- * spacing of `times`; exact for linear constant-coefficient systems), so accuracy is set by `times`,
- * and `atol`/`rtol` only stop the Newton iteration. `rk4` and `dopri5` are the sequential baselines.
+ * discretisation uses exact matrix exponentials (exact for linear constant-coefficient systems) with an
+ * order-4 Hermite forcing by default (order 2 for quasi-DEER; see {@link OdeDiscretisation}), so accuracy
+ * is set by the spacing of `times`, and `atol`/`rtol` only stop the Newton iteration. `rk4` and `dopri5`
+ * are the sequential baselines.
  *
  * @example
  * ```ts
@@ -181,6 +182,14 @@ export function solveIVP(
   if (lambda !== 'adaptive' && !(lambda > 0 && Number.isFinite(lambda))) {
     throw new ShapeError('options.lambda', "a finite number > 0 or 'adaptive'", describeValue(lambda));
   }
+  const discretisation: OdeDiscretisation = options.discretisation ?? 'exponential-hermite';
+  if (discretisation !== 'exponential-hermite' && discretisation !== 'exponential-trapezoid') {
+    throw new ShapeError(
+      'options.discretisation',
+      "'exponential-hermite' | 'exponential-trapezoid'",
+      describeValue(discretisation),
+    );
+  }
   const initialLambda = options.initialLambda ?? 1;
   if (!(initialLambda > 0 && Number.isFinite(initialLambda))) {
     throw new ShapeError('options.initialLambda', 'a finite number > 0', describeValue(initialLambda));
@@ -195,6 +204,7 @@ export function solveIVP(
     initialGuess: options.initialGuess,
     lambda,
     initialLambda,
+    discretisation,
   });
   const result = finish({
     states: out.states,

@@ -37,6 +37,11 @@ export interface VectorField {
   readonly inputSize: number;
   /** Named parameters (for training). */
   readonly parameters?: TensorMap;
+  /**
+   * True when f does not depend on t explicitly (inputs may still vary). Lets the order-4 DEER
+   * discretisation skip the finite-difference ∂f/∂t when `timeDerivative` is absent.
+   */
+  readonly autonomous?: boolean;
   /** Writes f(y, x, t) (n values) to `out[outOffset …]`. */
   evaluate(
     y: FloatArray,
@@ -70,6 +75,16 @@ export interface VectorField {
     fOffset: number,
     diag: FloatArray,
     diagOffset: number,
+  ): void;
+  /** Writes the partial derivative ∂f/∂t at fixed y and x (n values); finite differences when absent. */
+  timeDerivative?(
+    y: FloatArray,
+    yOffset: number,
+    x: FloatArray,
+    xOffset: number,
+    t: number,
+    out: FloatArray,
+    outOffset: number,
   ): void;
   /**
    * Vector–Jacobian product: **adds** gᵀ∂f/∂y to `gradY`, gᵀ∂f/∂x to `gradX` (when not null) and

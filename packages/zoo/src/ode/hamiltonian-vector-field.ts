@@ -30,6 +30,8 @@ export interface HamiltonianVectorFieldOptions {
 export class HamiltonianVectorField implements OdeVectorField {
   readonly stateSize: number;
   readonly inputSize = 0;
+  /** H does not depend on t. */
+  readonly autonomous = true;
   readonly parameters: TensorMap;
   private readonly half: number;
   private readonly mlp: MlpKernel;

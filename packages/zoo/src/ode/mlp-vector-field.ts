@@ -30,6 +30,8 @@ export class MlpVectorField implements OdeVectorField {
   readonly stateSize: number;
   readonly inputSize: number;
   readonly timeFeature: boolean;
+  /** True unless t is an input feature. */
+  readonly autonomous: boolean;
   readonly parameters: TensorMap;
   private readonly mlp: MlpKernel;
   private readonly colsA: Float64Array;
@@ -44,6 +46,7 @@ export class MlpVectorField implements OdeVectorField {
     this.stateSize = n;
     this.inputSize = m;
     this.timeFeature = options.timeFeature ?? false;
+    this.autonomous = !this.timeFeature;
     const hidden = options.hidden.map((w, i) => checkInteger(w, `hidden[${i}]`, 1));
     const act = options.activation ?? 'tanh';
     const activations = typeof act === 'string' ? hidden.map(() => act) : [...act];
@@ -121,6 +124,46 @@ export class MlpVectorField implements OdeVectorField {
       Q = swap;
     }
     if (L === 1) for (let i = 0; i < n * n; i++) jac[jo + i] = P[i];
+  }
+
+  /** Writes ∂f/∂t at fixed y, x: the t-column of the input Jacobian (zeros without `timeFeature`). */
+  timeDerivative(
+    y: FloatArray,
+    yo: number,
+    x: FloatArray,
+    xo: number,
+    t: number,
+    out: FloatArray,
+    oo: number,
+  ): void {
+    const n = this.stateSize;
+    if (!this.timeFeature) {
+      for (let i = 0; i < n; i++) out[oo + i] = 0;
+      return;
+    }
+    this.evaluate(y, yo, x, xo, t, this.back, 0); // fills the caches
+    const { widths, weights, d1 } = this.mlp;
+    const L = weights.length;
+    const col = n + this.inputSize;
+    // Forward tangent along e_t: ż_0 = W_0[:, t], ż_l = W_l (σ'(z_{l−1}) ⊙ ż_{l−1}).
+    let cur = this.delta;
+    let next = this.colsA;
+    for (let r = 0; r < widths[1]; r++) cur[r] = weights[0][r * widths[0] + col];
+    for (let l = 1; l < L; l++) {
+      const rows = widths[l + 1];
+      const inner = widths[l];
+      const W = weights[l];
+      const d = d1[l - 1];
+      for (let r = 0; r < rows; r++) {
+        let s = 0;
+        for (let k = 0; k < inner; k++) s += W[r * inner + k] * d[k] * cur[k];
+        next[r] = s;
+      }
+      const swap = cur;
+      cur = next;
+      next = swap;
+    }
+    for (let i = 0; i < n; i++) out[oo + i] = cur[i];
   }
 
   /**

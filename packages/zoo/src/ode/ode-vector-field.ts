@@ -12,6 +12,18 @@ export interface OdeVectorField {
   readonly inputSize: number;
   /** Named parameters. */
   readonly parameters?: TensorMap;
+  /** True when f does not depend on t explicitly. */
+  readonly autonomous?: boolean;
+  /** Writes ∂f/∂t at fixed y and x. */
+  timeDerivative?(
+    y: FloatArray,
+    yOffset: number,
+    x: FloatArray,
+    xOffset: number,
+    t: number,
+    out: FloatArray,
+    outOffset: number,
+  ): void;
   /** Writes f(y, x, t) to `out[outOffset …]`. */
   evaluate(
     y: FloatArray,
