@@ -29,3 +29,4 @@ export * from './ode/linearise-field.js';
 export * from './ode/rk4.js';
 export * from './ode/solve-ivp.js';
 export * from './ode/vector-field.js';
+export * from './ode/time-derivative.js';
