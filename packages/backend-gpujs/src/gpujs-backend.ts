@@ -50,7 +50,10 @@ export interface GpuJsBackend extends ScanBackend, DeviceSolver {
   readonly mode: GpuJsMode;
   /** The mode whose kernels ran (gpu.js may substitute one: `gpu` → `webasm` without a GL context). */
   readonly ranOn: string;
-  /** True when the kernels run on the CPU (`webasm`, `cpu`), whatever mode was asked for. */
+  /**
+   * True when the kernels run on the CPU (`webasm`, `cpu`), whatever mode was asked for: the class of
+   * the last scan's pipeline, or of the probe kernel before the first scan.
+   */
   readonly onCpu: boolean;
   /** The WebGPU adapter (`webgpu` mode), e.g. `"llvmpipe … Mesa 22.3.6"`; null otherwise. */
   readonly adapter: string | null;
@@ -125,7 +128,9 @@ export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Pro
     capabilities: { float32: caps },
     mode: opened.requested,
     ranOn: opened.ranOn,
-    onCpu: CPU_MODES.includes(opened.ranOn),
+    get onCpu() {
+      return CPU_MODES.includes(last?.backend ?? opened.ranOn);
+    },
     adapter: opened.adapter,
     gpu: opened.gpu,
     get algorithm() {
