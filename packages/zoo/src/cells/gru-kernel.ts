@@ -46,7 +46,7 @@ export class GruKernel {
   }
 
   /** Computes r, z, n, ghn at (h, x). */
-  forward(h: ArrayLike<number>, ho: number, x: ArrayLike<number>, xo: number): void {
+  forward(h: FloatArray, ho: number, x: FloatArray, xo: number): void {
     const { hidden: H, gi, gh, bih, bhh } = this;
     if (bih) gi.set(bih);
     else gi.fill(0);
@@ -69,7 +69,7 @@ export class GruKernel {
   }
 
   /** Writes h' = (1 − z) ⊙ n + z ⊙ h (after {@link forward}); `out` may alias `h`. */
-  output(h: ArrayLike<number>, ho: number, out: FloatArray, oo: number): void {
+  output(h: FloatArray, ho: number, out: FloatArray, oo: number): void {
     for (let i = 0; i < this.hidden; i++) {
       const z = this.z[i];
       out[oo + i] = (1 - z) * this.n[i] + z * h[ho + i];
@@ -77,7 +77,7 @@ export class GruKernel {
   }
 
   /** Fills cz, cn, cr (after {@link forward}); needs the old h. */
-  coefficients(h: ArrayLike<number>, ho: number): void {
+  coefficients(h: FloatArray, ho: number): void {
     for (let i = 0; i < this.hidden; i++) {
       const r = this.r[i];
       const z = this.z[i];
@@ -100,6 +100,23 @@ export class GruKernel {
     return i === j ? v + this.z[i] : v;
   }
 
+  /** Writes the dense ∂h'/∂h (H×H, row-major) at `jac[jo …]` (after {@link coefficients}). */
+  denseHidden(jac: FloatArray, jo: number): void {
+    const H = this.hidden;
+    const w = this.whh;
+    for (let i = 0; i < H; i++) {
+      const cz = this.cz[i];
+      const cr = this.cr[i];
+      const cnr = this.cn[i] * this.r[i];
+      const rr = i * H;
+      const rz = (H + i) * H;
+      const rn = (2 * H + i) * H;
+      const o = jo + i * H;
+      for (let j = 0; j < H; j++) jac[o + j] = cz * w[rz + j] + cr * w[rr + j] + cnr * w[rn + j];
+      jac[o + i] = this.hiddenEntry(i, i);
+    }
+  }
+
   /** ∂h'_i/∂x_k (after {@link coefficients}). */
   inputEntry(i: number, k: number): number {
     const H = this.hidden;
@@ -113,15 +130,15 @@ export class GruKernel {
    * (after {@link forward} at the same (h, x)).
    */
   vjp(
-    h: ArrayLike<number>,
+    h: FloatArray,
     ho: number,
-    x: ArrayLike<number>,
+    x: FloatArray,
     xo: number,
-    g: ArrayLike<number>,
+    g: FloatArray,
     go: number,
-    gradH: { [i: number]: number },
+    gradH: FloatArray,
     gho: number,
-    gradX: { [i: number]: number } | null,
+    gradX: FloatArray | null,
     gxo: number,
     gradParams: GradientMap | null,
     prefix = '',

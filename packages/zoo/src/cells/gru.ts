@@ -111,7 +111,7 @@ export function createGru(options: GruOptions): ZooCell {
     denseJacobian(h, ho, x, xo, f, fo, jac, jo) {
       k.forward(h, ho, x, xo);
       k.coefficients(h, ho);
-      for (let i = 0; i < H; i++) for (let j = 0; j < H; j++) jac[jo + i * H + j] = k.hiddenEntry(i, j);
+      k.denseHidden(jac, jo);
       k.output(h, ho, f, fo);
     },
     diagonalJacobian(h, ho, x, xo, f, fo, diag, dgo) {
