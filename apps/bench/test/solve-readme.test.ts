@@ -29,14 +29,14 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('README examples run and print what they say', () => {
   it('@antler/solvers README', async () => {
-    const [out] = await runReadme(join(import.meta.dirname, '../README.md'));
+    const [out] = await runReadme(join(import.meta.dirname, '../../../packages/solvers/README.md'));
     expect(out[0]).toMatch(/^true \d+$/);
     expect(Number(out[0].split(' ')[1])).toBeLessThanOrEqual(8);
     expect(out[1]).toBe('true');
   });
 
   it('@antler/jacobian README', async () => {
-    const [out] = await runReadme(join(import.meta.dirname, '../../jacobian/README.md'));
+    const [out] = await runReadme(join(import.meta.dirname, '../../../packages/jacobian/README.md'));
     expect(out).toEqual(['true', 'analytic', 'true']);
   });
 });
