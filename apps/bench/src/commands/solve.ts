@@ -11,6 +11,7 @@ import { createBestCpuBackend, createCpuBackend } from '@antler/scan';
 import { solve } from '@antler/solvers';
 import { CELL_KINDS, cellFromWeights, parseWeights } from '@antler/zoo';
 import { type Command, InvalidArgumentError } from 'commander';
+import { computeGradientOutput, readCotangent, writeGradientOutput } from '../train/gradient-output.js';
 import { UsageError } from '../usage-error.js';
 
 /** Options of `antler solve` after parsing. */
@@ -26,6 +27,10 @@ export interface SolveCommandOptions {
   readonly lambda?: number;
   readonly backend: string;
   readonly out: string;
+  /** Also write the gradient of L = Σ⟨g, s⟩ (weights, inputs, h0) to this JSON file. */
+  readonly gradOut?: string;
+  /** The cotangent g, JSON shaped like the states (default all ones). */
+  readonly cotangent?: string;
 }
 
 /** The JSON document `antler solve` writes. */
@@ -164,6 +169,12 @@ export async function runSolveCommand(
   const inputs = parseInputs(readJson(o.inputs, '--inputs'), cell.inputSize, o.inputs);
   const h0 =
     o.h0 === undefined ? undefined : parseH0(readJson(o.h0, '--h0'), cell.stateSize, inputs.batch, o.h0);
+  if (o.cotangent !== undefined && o.gradOut === undefined)
+    throw new UsageError('--cotangent: needs --grad-out');
+  const cotangent =
+    o.cotangent === undefined
+      ? null
+      : readCotangent(o.cotangent, inputs.batch, inputs.length, cell.stateSize, inputs.batched);
   const backend = makeBackend(o.backend);
   try {
     const result = await solve(cell, cell.inputSize > 0 ? inputs.data : null, {
@@ -194,6 +205,12 @@ export async function runSolveCommand(
       throw new UsageError(
         `--out: cannot write ${o.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
       );
+    }
+    if (o.gradOut !== undefined) {
+      const x = cell.inputSize > 0 ? inputs.data : null;
+      const layout = { batched: inputs.batched, h0Batched: !!h0 && h0.length !== cell.stateSize };
+      const grad = await computeGradientOutput(cell, x, result, { h0, backend }, cotangent, layout);
+      writeGradientOutput(o.gradOut, grad);
     }
     return { exitCode: result.converged ? 0 : 3, output };
   } finally {
@@ -232,6 +249,11 @@ export function registerSolveCommand(program: Command): void {
     .option('--lambda <x>', 'ELK damping λ = 1/σ² (default adaptive)', positive)
     .option('--backend <name>', `scan backend: ${SOLVE_BACKENDS.join(', ')}`, 'cpu')
     .requiredOption('--out <file>', 'output JSON file')
+    .option(
+      '--grad-out <file>',
+      'also write ∂L/∂(weights, inputs, h0) of L = Σ⟨g, s⟩ as JSON (exact adjoint)',
+    )
+    .option('--cotangent <file>', 'g for --grad-out, JSON shaped like the states (default all ones)')
     .action(async (opts: SolveCommandOptions) => {
       const { exitCode, output } = await runSolveCommand(opts);
       console.error(
