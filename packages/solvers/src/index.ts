@@ -8,6 +8,7 @@ export * from './elk/trust-region.js';
 export * from './invalid-option-error.js';
 export * from './methods/method-spec.js';
 export * from './options.js';
+export * from './sequential.js';
 export * from './solve.js';
 export * from './gradient/adjoint.js';
 export * from './gradient/adjoint-workspace.js';

@@ -6,7 +6,7 @@
  */
 import { METHODS, type DType, type Method, type SolveResult } from '@antler/core';
 import { createBestCpuBackend, createCpuBackend } from '@antler/scan';
-import { solveSync } from '@antler/solvers';
+import { runSequential, solveSync } from '@antler/solvers';
 import { randomCell } from '@antler/zoo';
 import { measure } from '../measure.js';
 import type { BenchContext, BenchRow, BenchSuite } from './types.js';
@@ -101,11 +101,16 @@ export const solversSuite: BenchSuite = {
           return (seed / 2 ** 32) * 2 - 1;
         });
         const x = dtype === 'float64' ? inputs : new Float32Array(inputs);
-        // The sequential pass, in the same run: the unit the iteration cost is expressed in.
-        const seqTiming = await measure(() => solveSync(cell, x, { method: 'sequential', batch: B, dtype }), {
-          warmup: ctx.warmup,
-          repeats: ctx.repeats,
-        });
+        // The plain sequential loop, in the same run: the unit the iteration cost is expressed in.
+        const ns = cell.stateSize;
+        const seqOut = dtype === 'float64' ? new Float64Array(B * T * ns) : new Float32Array(B * T * ns);
+        const zeros = new Float64Array(ns);
+        const seqTiming = await measure(
+          () => {
+            for (let b = 0; b < B; b++) runSequential(cell, T, zeros, 0, x, b * T * m, seqOut, b * T * ns);
+          },
+          { warmup: ctx.warmup, repeats: ctx.repeats },
+        );
         const reference = solveSync(cell, inputs, { method: 'sequential', batch: B }).states;
         for (const method of s.method) {
           done++;
