@@ -2,7 +2,7 @@
  * Parameter tensors: parsing PyTorch-state_dict-like objects (nested arrays or `{ shape, data }`),
  * looking names up with or without the `_l0` layer suffix, shape checks and seeded random init.
  */
-import { describeValue, ShapeError, type Tensor } from '@antler/core';
+import { describeValue, firstNonFinite, NonFiniteError, ShapeError, type Tensor } from '@antler/core';
 import { createRandom } from './random.js';
 
 /** A nested array of numbers, any depth (`[[1, 2], [3, 4]]`). */
@@ -154,7 +154,8 @@ export function checkShape(tensor: Tensor, name: string, shape: readonly number[
 }
 
 /**
- * Loads every spec'd parameter from `weights` (checking shapes); optional ones may be absent.
+ * Loads every spec'd parameter from `weights` (checking shapes; a NaN or ±Infinity weight throws a
+ * `NonFiniteError` naming the tensor and the flat index); optional ones may be absent.
  * Unknown extra names are rejected so that a typo is not silently ignored.
  */
 export function loadParameters(
@@ -177,7 +178,11 @@ export function loadParameters(
       );
     }
     used.add(key);
-    out[spec.name] = checkShape(toTensor(weights[key] as TensorLike, key), spec.name, spec.shape);
+    const t = checkShape(toTensor(weights[key] as TensorLike, key), spec.name, spec.shape);
+    const bad = firstNonFinite(t.data);
+    if (bad >= 0)
+      throw new NonFiniteError(`weights.${key}`, bad, t.data[bad], `a ${kind} cell needs finite weights`);
+    out[spec.name] = t;
   }
   const extra = Object.keys(weights).filter((k) => !used.has(k));
   if (extra.length > 0) {

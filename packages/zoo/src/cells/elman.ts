@@ -74,8 +74,8 @@ export function createElman(options: ElmanOptions): ZooCell {
     gemvAdd(whh, 0, H, H, h, ho, pre, 0);
   };
   const act = (a: number): number => (relu ? Math.max(a, 0) : Math.tanh(a));
-  // Math.max keeps NaN (a > 0 ? a : 0 would zero it). relu'(0) = 0 as in PyTorch.
-  const dact = (a: number, y: number): number => (relu ? (a > 0 ? 1 : 0) : 1 - y * y);
+  // Math.max keeps NaN (a > 0 ? a : 0 would zero it); relu'(NaN) is NaN too. relu'(0) = 0 as in PyTorch.
+  const dact = (a: number, y: number): number => (relu ? (a > 0 ? 1 : a <= 0 ? 0 : Number.NaN) : 1 - y * y);
 
   return {
     kind: 'elman',
