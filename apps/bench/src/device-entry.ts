@@ -100,6 +100,27 @@ async function scanCheck(gpu: WebGpuBackend): Promise<Record<string, number>> {
   return { B, T, n, seconds: sec, maxRelError: err };
 }
 
+/** Median host round trip of a tiny copy + mapAsync (what each convergence readback costs at least), ms. */
+async function roundTripMs(gpu: WebGpuBackend): Promise<number> {
+  const d = gpu.context.device;
+  const src = d.createBuffer({ size: 16, usage: 0x80 | 0x04 });
+  const dst = d.createBuffer({ size: 16, usage: 0x01 | 0x08 });
+  const times: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t0 = performance.now();
+    const enc = d.createCommandEncoder();
+    enc.copyBufferToBuffer(src, 0, dst, 0, 16);
+    d.queue.submit([enc.finish()]);
+    await dst.mapAsync(1);
+    dst.unmap();
+    times.push(performance.now() - t0);
+  }
+  src.destroy();
+  dst.destroy();
+  times.sort((a, b) => a - b);
+  return times[15];
+}
+
 async function main() {
   const outPath = arg('--out') ?? 'gpu-result.json';
   const backend = arg('--backend');
@@ -112,6 +133,8 @@ async function main() {
   const bwBytes = Math.min(1 << 30, gpu.adapter.maxStorageBufferBindingSize - 16);
   smoke.copyBandwidthGBs = await copyBandwidth(gpu, Math.floor(bwBytes / 16) * 16);
   console.log('copy bandwidth GB/s', smoke.copyBandwidthGBs);
+  smoke.roundTripMs = await roundTripMs(gpu);
+  console.log('readback round trip ms', smoke.roundTripMs);
   smoke.diagonalScan = await scanCheck(gpu);
   console.log('diagonal scan', JSON.stringify(smoke.diagonalScan));
   gpu.dispose();

@@ -16,9 +16,11 @@ import type { GruWeights } from './gru-weights.js';
 import { pipeline } from './pipelines.js';
 import { grid } from './wgsl-common.js';
 import {
+  apply4Wgsl,
   applyWgsl,
   checkWgsl,
   HISTORY_FIELDS,
+  linAgg4Wgsl,
   linAggWgsl,
   projectWgsl,
   sequentialGruWgsl,
@@ -55,17 +57,44 @@ export interface FusedSolveStats {
   readonly readbacks: number;
 }
 
-/** Chunk count per channel so that about 2^18 threads run phases 1 and 3. */
-export function chunking(B: number, T: number, n: number, targetThreads = 1 << 18): { L: number; C: number } {
-  const C0 = Math.max(1, Math.min(T, Math.ceil(targetThreads / (B * n))));
+/**
+ * Chunk length L and count C so that about 2^18 threads run phases 1 and 3; `lanes` = threads per
+ * (sequence, chunk).
+ */
+export function chunking(
+  B: number,
+  T: number,
+  lanes: number,
+  targetThreads = 1 << 18,
+): { L: number; C: number } {
+  const C0 = Math.max(1, Math.min(T, Math.ceil(targetThreads / (B * lanes))));
   const L = Math.ceil(T / C0);
   return { L, C: Math.ceil(T / L) };
 }
 
+/** Units of state each phase-1/phase-3 thread handles: 4 (vec4 kernels) when n is a multiple of 4. */
+export function unitsPerThread(n: number): number {
+  return n % 4 === 0 ? 4 : 1;
+}
+
 /** Bytes of device memory a problem of this size allocates. */
 export function problemBytes(B: number, T: number, n: number, m: number): number {
-  const { C } = chunking(B, T, n);
+  const { C } = chunking(B, T, n / unitsPerThread(n));
   return 4 * (B * T * m + B * T * 3 * n + 2 * B * (T + 1) * n + B * C * n * 9 + (m + n + 2) * 3 * n);
+}
+
+type Bound = [GPUComputePipeline, GPUBindGroup];
+
+interface Work {
+  readonly ring: number;
+  readonly status: GPUBuffer;
+  readonly hist: GPUBuffer;
+  readonly stepPart: GPUBuffer;
+  readonly staging: GPUBuffer;
+  readonly groups: { lin: Bound; carry: Bound; apply: Bound }[];
+  readonly check: Bound;
+  readonly tick: Bound;
+  readonly buffers: GPUBuffer[];
 }
 
 /** A GRU batch on the GPU. Create with {@link GruDeviceProblem.create}; call `destroy()` when done. */
@@ -75,6 +104,9 @@ export class GruDeviceProblem {
   private parity = 0;
   private readonly L: number;
   private readonly C: number;
+  /** Units per thread in phases 1 and 3. */
+  private readonly U: number;
+  private work: Work | null = null;
   private xp: GPUBuffer;
   private wh: GPUBuffer;
   private gruUniform: GPUBuffer | null = null;
@@ -85,7 +117,8 @@ export class GruDeviceProblem {
     readonly B: number,
     readonly T: number,
   ) {
-    const { L, C } = chunking(B, T, weights.n);
+    this.U = unitsPerThread(weights.n);
+    const { L, C } = chunking(B, T, weights.n / this.U);
     this.L = L;
     this.C = C;
     this.states = [undefined, undefined] as unknown as [GPUBuffer, GPUBuffer];
@@ -205,32 +238,26 @@ export class GruDeviceProblem {
     const { B, T, C } = this;
     const n = this.weights.n;
     const d = this.ctx.device;
-    const every = Math.max(1, settings.checkEvery ?? 4);
+    const every = Math.max(1, settings.checkEvery ?? 12);
     const ring = every + 1;
     this.setUniform(settings.atol, settings.rtol, ring);
-    const cells = B * C * n;
-    const agg = storageBuffer(d, 8 * cells);
-    const part = storageBuffer(d, 16 * cells);
-    const stepPart = storageBuffer(d, 8 * cells);
-    const carry = storageBuffer(d, 4 * cells);
-    const status = storageBuffer(d, 4 * (2 * B + 1), new Uint32Array(2 * B + 1));
-    const hist = storageBuffer(d, 4 * ring * B * HISTORY_FIELDS);
-    const scanUniform = uniformBuffer(d, new Uint32Array([B, T, n, this.L, C, (T + 1) * n, 0, 0]));
-    const temps = [agg, part, stepPart, carry, status, hist, scanUniform];
-    try {
-      const g = grid(cells);
+    const U = this.U;
+    const w = this.workspace(ring);
+    const { status, hist, stepPart, staging } = w;
+    const statusBytes = 4 * (2 * B + 1);
+    const histBytes = 4 * ring * B * HISTORY_FIELDS;
+    d.queue.writeBuffer(status, 0, new Uint32Array(2 * B + 1));
+    {
+      const enc = d.createCommandEncoder();
+      enc.clearBuffer(stepPart);
+      d.queue.submit([enc.finish()]);
+    }
+    {
+      const g = grid((B * C * n) / U);
       const chW = grid(B * n, 1);
-      const groups = [0, 1].map((par) => {
-        const hs = this.states[par];
-        const hn = this.states[1 - par];
-        return {
-          lin: this.bindGroup(linAggWgsl(n), [hs, this.xp, this.wh, status, agg, part]),
-          carry: this.bindGroup(CARRY_WGSL, [agg, hs, status, carry], scanUniform),
-          apply: this.bindGroup(applyWgsl(n), [hs, this.xp, this.wh, status, carry, hn, stepPart]),
-        };
-      });
-      const check = this.bindGroup(checkWgsl(n), [part, stepPart, status, hist]);
-      const tick = this.bindGroup(TICK_WGSL, [status]);
+      const groups = w.groups;
+      const check = w.check;
+      const tick = w.tick;
       const run = (
         pass: GPUComputePassEncoder,
         [pipe, bg]: [GPUComputePipeline, GPUBindGroup],
@@ -270,8 +297,15 @@ export class GruDeviceProblem {
         }
         pass.end();
         updates += k;
-        const words = new Uint32Array(await readBack(d, status, 4 * (2 * B + 1), enc));
-        const h = new Float32Array(await readBack(d, hist, 4 * ring * B * HISTORY_FIELDS));
+        // One round trip per submission: status words and the history ring in one staging buffer.
+        enc.copyBufferToBuffer(status, 0, staging, 0, statusBytes);
+        enc.copyBufferToBuffer(hist, 0, staging, statusBytes, histBytes);
+        d.queue.submit([enc.finish()]);
+        await staging.mapAsync(1);
+        const mapped = staging.getMappedRange();
+        const words = new Uint32Array(mapped.slice(0, statusBytes));
+        const h = new Float32Array(mapped.slice(statusBytes, statusBytes + histBytes));
+        staging.unmap();
         readbacks++;
         for (let b = 0; b < B; b++) {
           stat[b] = words[b];
@@ -312,9 +346,51 @@ export class GruDeviceProblem {
         events,
         readbacks,
       };
-    } finally {
-      for (const t of temps) t.destroy();
     }
+  }
+
+  /** Scratch buffers and bind groups of the Newton loop, made once per problem (and ring size). */
+  private workspace(ring: number): Work {
+    if (this.work && this.work.ring === ring) return this.work;
+    if (this.work) for (const b of this.work.buffers) b.destroy();
+    const { B, T, C, U } = this;
+    const n = this.weights.n;
+    const d = this.ctx.device;
+    const threads = (B * C * n) / U;
+    const agg = storageBuffer(d, 8 * B * C * n);
+    const part = storageBuffer(d, 16 * threads);
+    const stepPart = storageBuffer(d, 8 * threads);
+    const carry = storageBuffer(d, 4 * B * C * n);
+    const status = storageBuffer(d, 4 * (2 * B + 1));
+    const hist = storageBuffer(d, 4 * ring * B * HISTORY_FIELDS);
+    const staging = d.createBuffer({
+      size: 4 * (2 * B + 1) + 4 * ring * B * HISTORY_FIELDS,
+      usage: 0x0001 | 0x0008,
+    });
+    const scanUniform = uniformBuffer(d, new Uint32Array([B, T, n, this.L, C, (T + 1) * n, 0, 0]));
+    const lin = U === 4 ? linAgg4Wgsl(n) : linAggWgsl(n);
+    const apply = U === 4 ? apply4Wgsl(n) : applyWgsl(n);
+    const groups = [0, 1].map((par) => {
+      const hs = this.states[par];
+      const hn = this.states[1 - par];
+      return {
+        lin: this.bindGroup(lin, [hs, this.xp, this.wh, status, agg, part]),
+        carry: this.bindGroup(CARRY_WGSL, [agg, hs, status, carry], scanUniform),
+        apply: this.bindGroup(apply, [hs, this.xp, this.wh, status, carry, hn, stepPart]),
+      };
+    });
+    this.work = {
+      ring,
+      status,
+      hist,
+      stepPart,
+      staging,
+      groups,
+      check: this.bindGroup(checkWgsl(n / U), [part, stepPart, status, hist]),
+      tick: this.bindGroup(TICK_WGSL, [status]),
+      buffers: [agg, part, stepPart, carry, status, hist, staging, scanUniform],
+    };
+    return this.work;
   }
 
   private record(
@@ -389,13 +465,16 @@ export class GruDeviceProblem {
     for (const buf of this.states) enc.clearBuffer(buf);
     d.queue.submit([enc.finish()]);
     for (const buf of this.states)
-      for (let b = 0; b < this.B; b++) d.queue.writeBuffer(buf, 4 * b * (this.T + 1) * n, h0 as Float32Array<ArrayBuffer>, b * n, n);
+      for (let b = 0; b < this.B; b++)
+        d.queue.writeBuffer(buf, 4 * b * (this.T + 1) * n, h0 as Float32Array<ArrayBuffer>, b * n, n);
     this.parity = 0;
     await d.queue.onSubmittedWorkDone();
   }
 
   /** Frees every buffer. */
   destroy(): void {
+    if (this.work) for (const b of this.work.buffers) b.destroy();
+    this.work = null;
     for (const b of this.buffers) b.destroy();
     this.buffers.length = 0;
   }
