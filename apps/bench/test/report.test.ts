@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error -- plain ESM helper shared with the playground check, no type declarations
 import { launchChromium } from '../../../scripts/playground-chromium.mjs';
 import { choosePlots, layoutOf } from '../src/report/choose-plots.js';
 import { runBench } from '../src/commands/bench.js';
@@ -69,6 +68,16 @@ describe('choosePlots', () => {
     expect(time.kind === 'line' && time.logX && time.logY).toBe(true);
     if (time.kind !== 'line') throw new Error('expected a line plot');
     expect(time.series.map((s) => s.label)).toEqual(['deer', 'quasi-deer', 'elk']);
+    // One method keeps its colour across charts; its convergence curves at several T share it, shaded.
+    const conv = solvers.plots[2];
+    if (conv.kind !== 'line') throw new Error('expected a line plot');
+    expect(conv.series.filter((s) => s.group === 'elk').map((s) => [s.colourIndex, s.shade])).toEqual([
+      [2, 1 / 3],
+      [2, 2 / 3],
+      [2, 1],
+    ]);
+    expect(time.series.map((s) => s.colourIndex)).toEqual([0, 1, 2]);
+    expect(conv.shadeNote).toBe('lighter: smaller T');
     expect(time.series[0].points).toEqual([1e2, 1e3, 1e4].map((T) => [T, 2e-6 * T * 4]));
     const bw = scan.plots.find((p) => p.title.includes('bandwidth'));
     expect(scan.plots.map((p) => p.title)).toEqual([
@@ -218,13 +227,13 @@ describe('HTML report in headless Chromium', () => {
           kind: f.getAttribute('data-kind'),
           width: box.width,
           height: box.height,
-          series: [...f.querySelectorAll('g.series')].map((g) => ({
+          series: Array.from(f.querySelectorAll('g.series')).map((g) => ({
             label: g.getAttribute('data-label'),
             points: Number(g.getAttribute('data-points')),
             circles: g.querySelectorAll('circle').length,
             polyline: g.querySelector('polyline')?.getAttribute('points') ?? '',
           })),
-          bars: [...f.querySelectorAll('rect.bar')].map((r) => r.getBoundingClientRect().width),
+          bars: Array.from(f.querySelectorAll('rect.bar')).map((r) => r.getBoundingClientRect().width),
         };
       }),
     );

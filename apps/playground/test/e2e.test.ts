@@ -11,7 +11,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error -- plain ESM helper shared with the HTML report check, no type declarations
 import { launchChromium } from '../../../scripts/playground-chromium.mjs';
 
 const appRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -55,6 +55,8 @@ export interface Layout {
   lineOf(row: BenchRow): string;
   /** The panel a row belongs to (`''` when there is one panel). */
   panelOf(row: BenchRow): string;
+  /** A line's palette index: its first-seen order in the suite, so colours agree across charts. */
+  colourOf(line: string): number;
 }
 
 /** Works out the sweep, panels and line labels of one suite's rows. */
@@ -66,15 +68,18 @@ export function layoutOf(rows: readonly BenchRow[]): Layout {
   const lineKeys = new Set<string>([...LINE_KEYS, ...LINE_EXTRA_KEYS]);
   const panelKeys = everywhere.filter((k) => k !== sweep && !lineKeys.has(k) && varies(rows, k)).sort();
   const extras = LINE_EXTRA_KEYS.filter((k) => varies(rows, k));
+  const lineOf = (row: BenchRow): string => {
+    const key = LINE_KEYS.find((k) => row.params[k] !== undefined);
+    const parts = [key ? String(row.params[key]) : row.name];
+    for (const k of extras) if (row.params[k] !== undefined) parts.push(`${k}=${row.params[k]}`);
+    return parts.join(' ');
+  };
+  const order = [...new Set(rows.map(lineOf))];
   return {
     sweep,
     panelKeys,
-    lineOf(row) {
-      const key = LINE_KEYS.find((k) => row.params[k] !== undefined);
-      const parts = [key ? String(row.params[key]) : row.name];
-      for (const k of extras) if (row.params[k] !== undefined) parts.push(`${k}=${row.params[k]}`);
-      return parts.join(' ');
-    },
+    lineOf,
+    colourOf: (line) => Math.max(0, order.indexOf(line)),
     panelOf(row) {
       return panelKeys.map((k) => `${k}=${row.params[k]}`).join(' ');
     },
@@ -103,6 +108,7 @@ function lines(
   return [...groupBy(rows, layout.lineOf)]
     .map(([label, rs]) => ({
       label,
+      colourIndex: layout.colourOf(label),
       dashed: rs.some(dashed),
       points: rs
         .map((r) => [r.params[sweep], y(r)] as const)
@@ -173,6 +179,15 @@ export function plotsForSuite(suite: string, rows: readonly BenchRow[]): Plot[] 
   const seriesKeys = [...new Set(rows.flatMap((r) => Object.keys(r.series ?? {})))].sort((a, b) =>
     a === 'maxResidual' ? -1 : b === 'maxResidual' ? 1 : a.localeCompare(b),
   );
+  // Series of one line at several sweep values share its colour; smaller sweep values are lighter.
+  const sweep = layout.sweep;
+  const sweepValues = sweep
+    ? [...new Set(rows.map((r) => r.params[sweep]).filter(isNum))].sort((a, b) => a - b)
+    : [];
+  const shadeOf = (r: BenchRow) => {
+    if (!sweep || sweepValues.length < 2) return 1;
+    return (sweepValues.indexOf(r.params[sweep] as number) + 1) / sweepValues.length;
+  };
   for (const key of seriesKeys) {
     const withSeries = rows.filter((r) => (r.series?.[key]?.length ?? 0) > 0);
     for (const [panel, rs] of groupBy(withSeries, layout.panelOf)) {
@@ -184,9 +199,13 @@ export function plotsForSuite(suite: string, rows: readonly BenchRow[]): Plot[] 
         logX: false,
         logY: true,
         series: rs.map((r) => ({
-          label: `${layout.lineOf(r)}${layout.sweep ? ` ${layout.sweep}=${r.params[layout.sweep]}` : ''}`,
+          label: `${layout.lineOf(r)}${sweep ? ` ${sweep}=${r.params[sweep]}` : ''}`,
+          group: layout.lineOf(r),
+          colourIndex: layout.colourOf(layout.lineOf(r)),
+          shade: shadeOf(r),
           points: r.series![key].map((v, i) => [i + 1, v] as const),
         })),
+        shadeNote: sweep && sweepValues.length > 1 ? `lighter: smaller ${sweep}` : undefined,
       });
     }
   }

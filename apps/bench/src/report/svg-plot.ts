@@ -12,6 +12,12 @@ export interface PlotSeries {
   readonly points: readonly (readonly [number, number])[];
   /** Drawn dashed (reference lines such as memcpy bandwidth). */
   readonly dashed?: boolean;
+  /** Series with the same group share a colour and one legend entry (e.g. one method at several T). */
+  readonly group?: string;
+  /** Palette index, so that one line keeps its colour across the charts of a suite. Default: by group. */
+  readonly colourIndex?: number;
+  /** 0 … 1: lighter … full colour, to tell apart the series of one group. Default 1. */
+  readonly shade?: number;
 }
 
 /** A line chart. */
@@ -23,6 +29,8 @@ export interface LinePlot {
   readonly logX: boolean;
   readonly logY: boolean;
   readonly series: readonly PlotSeries[];
+  /** Legend note on what the shades mean (e.g. "lighter: smaller T"). */
+  readonly shadeNote?: string;
 }
 
 /** A horizontal bar chart (one bar per label). */
@@ -125,7 +133,13 @@ export function drawablePoints(
 
 /** Renders a line chart as an SVG element; every series gets a `data-points` attribute (its drawn count). */
 export function renderLinePlot(plot: LinePlot): string {
-  const series = plot.series.map((s) => ({ ...s, drawn: drawablePoints(s.points, plot.logX, plot.logY) }));
+  const groups = [...new Set(plot.series.map((s, i) => s.group ?? `#${i}`))];
+  const series = plot.series.map((s, i) => ({
+    ...s,
+    drawn: drawablePoints(s.points, plot.logX, plot.logY),
+    colour: PALETTE[(s.colourIndex ?? groups.indexOf(s.group ?? `#${i}`)) % PALETTE.length],
+    opacity: 0.3 + 0.7 * Math.min(1, Math.max(0, s.shade ?? 1)),
+  }));
   const xs = series.flatMap((s) => s.drawn.map((p) => p[0]));
   const ys = series.flatMap((s) => s.drawn.map((p) => p[1]));
   const parts: string[] = [];
@@ -158,12 +172,12 @@ export function renderLinePlot(plot: LinePlot): string {
     parts.push(
       `<text transform="translate(14 ${(y0 + y1) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(plot.yLabel)}${plot.logY ? ' (log)' : ''}</text>`,
     );
-    series.forEach((s, i) => {
-      const colour = PALETTE[i % PALETTE.length];
+    series.forEach((s) => {
+      const colour = s.colour;
       const pts = [...s.drawn].sort((p, q) => p[0] - q[0]);
       const coords = pts.map(([x, y]) => `${num(scale(ax, x, x0, x1))},${num(scale(ay, y, y0, y1))}`);
       parts.push(
-        `<g class="series" data-label="${escapeHtml(s.label)}" data-points="${pts.length}">` +
+        `<g class="series" data-label="${escapeHtml(s.label)}" data-points="${pts.length}" opacity="${s.opacity.toFixed(2)}">` +
           `<polyline fill="none" stroke="${colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''} points="${coords.join(' ')}"/>` +
           pts
             .map(
@@ -175,16 +189,23 @@ export function renderLinePlot(plot: LinePlot): string {
       );
     });
   }
-  const legend = series
-    .map(
-      (s, i) =>
-        `<li><span class="swatch${s.dashed ? ' dashed' : ''}" style="border-color:${PALETTE[i % PALETTE.length]}"></span>${escapeHtml(s.label)}${
-          s.drawn.length < s.points.length
-            ? ` <em>(${s.points.length - s.drawn.length} point(s) not drawable)</em>`
-            : ''
-        }</li>`,
-    )
-    .join('');
+  // One legend entry per group (its first series' colour), then the shade note.
+  const seen = new Set<string>();
+  const legendItems: string[] = [];
+  series.forEach((s, i) => {
+    const key = s.group ?? `#${i}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const members = series.filter((t, j) => (t.group ?? `#${j}`) === key);
+    const hidden = members.reduce((a, t) => a + t.points.length - t.drawn.length, 0);
+    legendItems.push(
+      `<li><span class="swatch${s.dashed ? ' dashed' : ''}" style="border-color:${s.colour}"></span>${escapeHtml(s.group ?? s.label)}${
+        hidden > 0 ? ` <em>(${hidden} point(s) not drawable)</em>` : ''
+      }</li>`,
+    );
+  });
+  if (plot.shadeNote) legendItems.push(`<li><em>${escapeHtml(plot.shadeNote)}</em></li>`);
+  const legend = legendItems.join('');
   return (
     `<figure class="plot" data-kind="line">` +
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="${escapeHtml(plot.title)}">${parts.join('')}</svg>` +
