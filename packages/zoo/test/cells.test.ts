@@ -205,7 +205,7 @@ describe('lorenz96', () => {
     expect(relError(s, ref)).toBeLessThan(1e-12);
     expect(() => createLorenz96({ size: 3 })).toThrow(ShapeError);
     expect(() => createLorenz96({ size: 8, dt: -1 })).toThrow(/options.dt/);
-    expect(createLorenz96({ size: 8, weights: { forcing: [5] } }).config.forcing).toBe(5);
+    expect(createLorenz96({ size: 8, weights: { forcing: [5] } }).parameters.forcing.data[0]).toBe(5);
   });
 });
 

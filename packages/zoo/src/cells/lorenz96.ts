@@ -134,7 +134,7 @@ export function createLorenz96(options: Lorenz96Options): ZooCell {
     stateSize: D,
     inputSize: 0,
     parameters: { forcing },
-    config: { size: D, dt, forcing: F },
+    config: { size: D, dt }, // F lives in parameters.forcing (trainable), not here
     step(h, ho, _x, _xo, out, oo) {
       forward(h, ho);
       write(h, ho, out, oo);
