@@ -6,13 +6,15 @@
 
 /** Per-sequence trust-region state. */
 export interface TrustRegionState {
+  /** The current damping λ = 1/σ². */
   lambda: number;
   /** Growth factor applied on the next rejection (doubles after each consecutive rejection). */
   nu: number;
 }
 
-/** Smallest and largest λ the rule will use. */
+/** Smallest λ the adaptive rule will use (practically undamped DEER / quasi-DEER). */
 export const LAMBDA_MIN = 1e-12;
+/** Largest λ the adaptive rule will use (a step of practically zero length). */
 export const LAMBDA_MAX = 1e12;
 
 /** Default starting λ (σ² = 100, the reference's best fixed value on the rotation case). */
