@@ -15,6 +15,7 @@ export * from './gradient/adjoint-workspace.js';
 export * from './gradient/gradient-unavailable-error.js';
 export * from './gradient/types.js';
 export * from './gradient/differentiate-solution.js';
+export * from './gradient/ivp-adjoint.js';
 export * from './gradient/solve-and-differentiate.js';
 export * from './train/adam.js';
 export * from './train/final-state-classifier.js';
