@@ -147,7 +147,17 @@ export async function checkReadmes(
     }
     const scratch = join(work, `readme-${dir}`);
     mkdirSync(scratch);
-    const deps = Object.fromEntries([...closure(manifest.name)].map((n) => [n, `file:${tarballs[n]}`]));
+    // The package itself plus the @antler packages its example imports (e.g. a zoo cell in the solvers
+    // README), each with its own dependency closure; nothing else from the workspace.
+    const imported = [...block.matchAll(/from\s+['"](@antler\/[\w-]+)['"]/g)].map((m) => m[1]);
+    const unknown = imported.filter((n) => !manifests[n]);
+    if (unknown.length) {
+      failures.push(`${manifest.name}: README example imports unknown packages ${unknown.join(', ')}`);
+      continue;
+    }
+    const needed = new Set();
+    for (const n of [manifest.name, ...imported]) for (const d of closure(n)) needed.add(d);
+    const deps = Object.fromEntries([...needed].map((n) => [n, `file:${tarballs[n]}`]));
     writeFileSync(
       join(scratch, 'package.json'),
       JSON.stringify({
@@ -167,11 +177,15 @@ export async function checkReadmes(
       });
       const printed = execFileSync(process.execPath, ['example.mjs'], {
         cwd: scratch,
+        stdio: ['ignore', 'pipe', 'pipe'],
         encoding: 'utf8',
         timeout: 120_000,
       });
+      const own = closure(manifest.name);
+      const extra = [...needed].filter((n) => !own.has(n));
+      const first = printed.trim().split('\n')[0];
       console.log(
-        `ok   ${manifest.name} README example${printed.trim() ? `: ${printed.trim().split('\n')[0]}` : ''}`,
+        `ok   ${manifest.name} README example${extra.length ? ` (with ${extra.join(', ')})` : ''}${first ? `: ${first}` : ''}`,
       );
     } catch (err) {
       failures.push(
