@@ -60,7 +60,8 @@ describe('antler train (small)', () => {
     );
 
     const dir = mkdtempSync(join(tmpdir(), 'antler-train-'));
-    const [jsonFile, svgFile] = writeTrainOutputs(report, join(dir, 'run'));
+    const [jsonFile, svgFile, iterFile] = writeTrainOutputs(report, join(dir, 'run'));
+    expect(readFileSync(iterFile, 'utf8').match(/<polyline/g)).toHaveLength(4);
     const parsed = JSON.parse(readFileSync(jsonFile, 'utf8'));
     expect(parsed.tool).toBe('antler train');
     expect(parsed.runs).toHaveLength(3);

@@ -30,6 +30,7 @@ export interface TrainCommandOptions {
   rtol?: number;
   maxIter?: number;
   warmStartComparison: boolean;
+  probeEvery?: number;
   out: string;
   progress: boolean;
 }
@@ -123,6 +124,7 @@ export async function runTrainCommand(
     rtol: opts.rtol,
     maxIter: opts.maxIter,
     compareWarmStart: opts.warmStartComparison,
+    probeInterval: opts.probeEvery,
     createCell: createTrainingGru,
     solver: trainingSolver,
     onStep: async (run, record) => {
@@ -186,7 +188,7 @@ export function renderTrainSummary(report: TrainReport): string {
   return [table, ...warm].join('\n');
 }
 
-/** Writes `<out>.json` and `<out>.svg`. */
+/** Writes `<out>.json`, `<out>.svg` (loss curves) and `<out>-iterations.svg` (warm vs cold iterations). */
 export function writeTrainOutputs(report: TrainReport, out: string): string[] {
   const json = `${out}.json`;
   const svg = `${out}.svg`;
@@ -206,7 +208,31 @@ export function writeTrainOutputs(report: TrainReport, out: string): string[] {
       `batch ${c.batchSize}, Adam lr ${c.learningRate}, seed ${c.seed}; same seed for every method`,
     ),
   );
-  return [json, svg];
+  const files = [json, svg];
+  const parallel = report.runs.filter((r) => r.method !== 'sequential');
+  if (parallel.length > 0) {
+    const iterSvg = `${out}-iterations.svg`;
+    const iterSeries: PlotSeries[] = parallel.flatMap((r) => [
+      { label: `${r.method}, warm start`, values: r.iterations, color: COLORS[r.method] ?? '#000' },
+      {
+        label: `${r.method}, from zeros`,
+        values: r.coldIterations.map((v) => v ?? Number.NaN),
+        color: COLORS[r.method] ?? '#000',
+        dash: '3 3',
+      },
+    ]);
+    writeFileSync(
+      iterSvg,
+      renderLossPlot(
+        'Newton iterations per training step: warm start vs zeros',
+        iterSeries,
+        'same parameters and mini-batch for each pair (probed steps only for "from zeros")',
+        'iterations',
+      ),
+    );
+    files.push(iterSvg);
+  }
+  return files;
 }
 
 /** Registers `antler train`. */
@@ -237,7 +263,17 @@ export function registerTrainCommand(program: Command): void {
       '--no-warm-start-comparison',
       'skip the paired cold-start solves that measure the warm-start saving',
     )
-    .option('-o, --out <prefix>', 'write <prefix>.json and <prefix>.svg', 'antler-train')
+    .option(
+      '--probe-every <k>',
+      'solve every k-th warm-started step from zeros too (untimed) to measure the saving',
+      integer(1),
+      3,
+    )
+    .option(
+      '-o, --out <prefix>',
+      'write <prefix>.json, <prefix>.svg and <prefix>-iterations.svg',
+      'antler-train',
+    )
     .option('--no-progress', 'no progress bar')
     .action(async (opts: TrainCommandOptions) => {
       const report = await runTrainCommand(opts);

@@ -44,6 +44,8 @@ export interface TrainExperimentOptions {
   readonly maxIter?: number;
   /** Probe every warm-started step with a solve from zeros (same parameters) to measure the saving. */
   readonly compareWarmStart: boolean;
+  /** Probe every k-th step only (default 1). */
+  readonly probeInterval?: number;
   /** Builds the GRU (hidden n, input 1) with weights drawn from `seed`. */
   readonly createCell: (hidden: number, inputSize: number, seed: number) => Cell;
   /** The forward solver of the parallel methods. */
@@ -167,6 +169,7 @@ export async function runTrainExperiment(options: TrainExperimentOptions): Promi
       seed: options.seed,
       warmStart: true,
       coldStartProbe: options.compareWarmStart,
+      coldStartProbeInterval: options.probeInterval,
       solve: { atol: options.atol, rtol: options.rtol, maxIter: options.maxIter },
       onStep: (record) => options.onStep?.(label, record),
     });

@@ -28,9 +28,15 @@ function ticks(lo: number, hi: number, count: number): number[] {
 }
 
 /**
- * Renders `series` as an SVG document: x = training step, y = loss, with axes, ticks, a legend and a title.
+ * Renders `series` as an SVG document: x = training step, y = loss (or `yLabel`), with axes, ticks, a legend
+ * and a title.
  */
-export function renderLossPlot(title: string, series: readonly PlotSeries[], subtitle = ''): string {
+export function renderLossPlot(
+  title: string,
+  series: readonly PlotSeries[],
+  subtitle = '',
+  yLabel = 'loss (cross-entropy)',
+): string {
   const W = 760;
   const H = 440;
   const left = 64;
@@ -71,7 +77,7 @@ export function renderLossPlot(title: string, series: readonly PlotSeries[], sub
   parts.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${H - bottom}" stroke="#333"/>`);
   parts.push(`<text x="${(left + W - right) / 2}" y="${H - 10}" text-anchor="middle">training step</text>`);
   parts.push(
-    `<text transform="translate(16 ${(top + H - bottom) / 2}) rotate(-90)" text-anchor="middle">loss (cross-entropy)</text>`,
+    `<text transform="translate(16 ${(top + H - bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}</text>`,
   );
   series.forEach((s, k) => {
     const pts = s.values

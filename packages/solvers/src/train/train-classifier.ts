@@ -72,6 +72,8 @@ export interface TrainClassifierOptions {
    * record its iterations as `coldIterations`: a paired measurement of what warm starting saves.
    */
   readonly coldStartProbe?: boolean;
+  /** Probe only every k-th step (default 1: every warm-started step). */
+  readonly coldStartProbeInterval?: number;
   /** Tolerances, iteration limit and backend of the forward solves. */
   readonly solve?: TrainSolveOptions;
   /** Called after every step (awaited), e.g. to draw a progress bar. */
@@ -176,6 +178,7 @@ export async function trainFinalStateClassifier(
     maxGradientNorm: options.maxGradientNorm,
   });
   const warm = options.warmStart ?? true;
+  const probeInterval = checkInteger(options.coldStartProbeInterval ?? 1, 'coldStartProbeInterval');
   const cache = warm && method !== 'sequential' ? new Float64Array(N * T * n) : null;
   const seen = new Uint8Array(N);
 
@@ -219,7 +222,7 @@ export async function trainFinalStateClassifier(
         if (warmCount > 0) initialGuess = guess;
       }
       solution = await solver(cell, xb, { ...solveOptions, initialGuess });
-      if (options.coldStartProbe && initialGuess !== undefined) {
+      if (options.coldStartProbe && initialGuess !== undefined && step % probeInterval === 0) {
         // Same parameters, same batch, from zeros: the paired cost of not warm starting (not timed).
         const probeStarted = performance.now();
         coldIterations = (await solver(cell, xb, solveOptions)).iterations;
