@@ -26,7 +26,8 @@ import {
   sequentialGruWgsl,
   TICK_WGSL,
 } from './wgsl-gru.js';
-import { CARRY_WGSL } from './wgsl-scan.js';
+import { deerAggWgsl, deerApplyWgsl } from './wgsl-gru-deer.js';
+import { CARRY_WGSL, matrixSequentialWgsl } from './wgsl-scan.js';
 
 /** Settings of {@link GruDeviceProblem.solveQuasiDeer}. */
 export interface FusedSolveSettings {
@@ -84,6 +85,7 @@ export function problemBytes(B: number, T: number, n: number, m: number): number
 }
 
 type Bound = [GPUComputePipeline, GPUBindGroup];
+type Step = [GPUComputePipeline, GPUBindGroup, number, number];
 
 interface Work {
   readonly ring: number;
@@ -91,9 +93,13 @@ interface Work {
   readonly hist: GPUBuffer;
   readonly stepPart: GPUBuffer;
   readonly staging: GPUBuffer;
-  readonly groups: { lin: Bound; carry: Bound; apply: Bound }[];
+  readonly method: 'quasi-deer' | 'deer';
+  /** Per parity: phase 1 (then the check), and the phases after the check. */
+  readonly groups: { lin: Step; rest: Step[] }[];
   readonly check: Bound;
   readonly tick: Bound;
+  /** The method's own uniform whose tolerance words must be refreshed per solve (DEER), if any. */
+  readonly tolUniform: GPUBuffer | null;
   readonly buffers: GPUBuffer[];
 }
 
@@ -107,6 +113,9 @@ export class GruDeviceProblem {
   /** Units per thread in phases 1 and 3. */
   private readonly U: number;
   private work: Work | null = null;
+  private checkUniform: GPUBuffer | null = null;
+  private atol = 0;
+  private rtol = 0;
   private xp: GPUBuffer;
   private wh: GPUBuffer;
   private gruUniform: GPUBuffer | null = null;
@@ -233,7 +242,17 @@ export class GruDeviceProblem {
   }
 
   /** Runs quasi-DEER to convergence (or the iteration limit) without reading the states back. */
-  async solveQuasiDeer(settings: FusedSolveSettings): Promise<FusedSolveStats> {
+  solveQuasiDeer(settings: FusedSolveSettings): Promise<FusedSolveStats> {
+    return this.solve('quasi-deer', settings);
+  }
+
+  /** Runs DEER (dense Jacobians, O(n³) per step: meant for small n) without reading the states back. */
+  solveDeer(settings: FusedSolveSettings): Promise<FusedSolveStats> {
+    return this.solve('deer', settings);
+  }
+
+  /** The fused Newton loop of either method. */
+  async solve(method: 'quasi-deer' | 'deer', settings: FusedSolveSettings): Promise<FusedSolveStats> {
     checkAlive(this.ctx);
     const { B, T, C } = this;
     const n = this.weights.n;
@@ -241,9 +260,16 @@ export class GruDeviceProblem {
     const every = Math.max(1, settings.checkEvery ?? 12);
     const ring = every + 1;
     this.setUniform(settings.atol, settings.rtol, ring);
-    const U = this.U;
-    const w = this.workspace(ring);
+    this.atol = settings.atol;
+    this.rtol = settings.rtol;
+    const w = this.workspace(ring, method);
     const { status, hist, stepPart, staging } = w;
+    if (w.tolUniform)
+      d.queue.writeBuffer(
+        w.tolUniform,
+        20,
+        new Uint32Array([f32Bits(settings.atol), f32Bits(settings.rtol)]),
+      );
     const statusBytes = 4 * (2 * B + 1);
     const histBytes = 4 * ring * B * HISTORY_FIELDS;
     d.queue.writeBuffer(status, 0, new Uint32Array(2 * B + 1));
@@ -253,8 +279,6 @@ export class GruDeviceProblem {
       d.queue.submit([enc.finish()]);
     }
     {
-      const g = grid((B * C * n) / U);
-      const chW = grid(B * n, 1);
       const groups = w.groups;
       const check = w.check;
       const tick = w.tick;
@@ -283,15 +307,15 @@ export class GruDeviceProblem {
         const pass = enc.beginComputePass();
         const first = updates;
         if (k === 0) {
-          run(pass, groups[this.parity].lin, g[0], g[1]);
+          const l = groups[this.parity].lin;
+          run(pass, [l[0], l[1]], l[2], l[3]);
           run(pass, check, B);
         }
         for (let it = 0; it < k; it++) {
           const gr = groups[this.parity];
-          run(pass, gr.lin, g[0], g[1]);
+          run(pass, [gr.lin[0], gr.lin[1]], gr.lin[2], gr.lin[3]);
           run(pass, check, B);
-          run(pass, gr.carry, chW[0], chW[1]);
-          run(pass, gr.apply, g[0], g[1]);
+          for (const st of gr.rest) run(pass, [st[0], st[1]], st[2], st[3]);
           run(pass, tick, 1);
           this.parity = 1 - this.parity;
         }
@@ -349,46 +373,108 @@ export class GruDeviceProblem {
     }
   }
 
-  /** Scratch buffers and bind groups of the Newton loop, made once per problem (and ring size). */
-  private workspace(ring: number): Work {
-    if (this.work && this.work.ring === ring) return this.work;
+  /** Scratch buffers and bind groups of the Newton loop, made once per problem (ring size and method). */
+  private workspace(ring: number, method: 'quasi-deer' | 'deer'): Work {
+    if (this.work && this.work.ring === ring && this.work.method === method) return this.work;
     if (this.work) for (const b of this.work.buffers) b.destroy();
-    const { B, T, C, U } = this;
+    const { B, T } = this;
     const n = this.weights.n;
     const d = this.ctx.device;
-    const threads = (B * C * n) / U;
-    const agg = storageBuffer(d, 8 * B * C * n);
-    const part = storageBuffer(d, 16 * threads);
-    const stepPart = storageBuffer(d, 8 * threads);
-    const carry = storageBuffer(d, 4 * B * C * n);
     const status = storageBuffer(d, 4 * (2 * B + 1));
     const hist = storageBuffer(d, 4 * ring * B * HISTORY_FIELDS);
     const staging = d.createBuffer({
       size: 4 * (2 * B + 1) + 4 * ring * B * HISTORY_FIELDS,
       usage: 0x0001 | 0x0008,
     });
-    const scanUniform = uniformBuffer(d, new Uint32Array([B, T, n, this.L, C, (T + 1) * n, 0, 0]));
-    const lin = U === 4 ? linAgg4Wgsl(n) : linAggWgsl(n);
-    const apply = U === 4 ? apply4Wgsl(n) : applyWgsl(n);
-    const groups = [0, 1].map((par) => {
-      const hs = this.states[par];
-      const hn = this.states[1 - par];
-      return {
-        lin: this.bindGroup(lin, [hs, this.xp, this.wh, status, agg, part]),
-        carry: this.bindGroup(CARRY_WGSL, [agg, hs, status, carry], scanUniform),
-        apply: this.bindGroup(apply, [hs, this.xp, this.wh, status, carry, hn, stepPart]),
-      };
-    });
+    const step = (code: string, bufs: GPUBuffer[], g: [number, number], u?: GPUBuffer): Step => {
+      const [pipe, bg] = this.bindGroup(code, bufs, u);
+      return [pipe, bg, g[0], g[1]];
+    };
+    let groups: { lin: Step; rest: Step[] }[];
+    let part: GPUBuffer;
+    let stepPart: GPUBuffer;
+    /** Partial-result entries per (sequence, chunk) that the check kernel reduces. */
+    let perSequence: number;
+    let tolUniform: GPUBuffer | null = null;
+    const buffers: GPUBuffer[] = [status, hist, staging];
+    if (method === 'quasi-deer') {
+      const { C, U, L } = this;
+      const threads = (B * C * n) / U;
+      const agg = storageBuffer(d, 8 * B * C * n);
+      part = storageBuffer(d, 16 * threads);
+      stepPart = storageBuffer(d, 8 * threads);
+      const carry = storageBuffer(d, 4 * B * C * n);
+      const scanUniform = uniformBuffer(d, new Uint32Array([B, T, n, L, C, (T + 1) * n, 0, 0]));
+      buffers.push(agg, part, stepPart, carry, scanUniform);
+      const lin = U === 4 ? linAgg4Wgsl(n) : linAggWgsl(n);
+      const apply = U === 4 ? apply4Wgsl(n) : applyWgsl(n);
+      const g = grid(threads);
+      groups = [0, 1].map((par) => {
+        const hs = this.states[par];
+        const hn = this.states[1 - par];
+        return {
+          lin: step(lin, [hs, this.xp, this.wh, status, agg, part], g),
+          rest: [
+            step(CARRY_WGSL, [agg, hs, status, carry], grid(B * n, 1), scanUniform),
+            step(apply, [hs, this.xp, this.wh, status, carry, hn, stepPart], g),
+          ],
+        };
+      });
+      perSequence = n / U;
+    } else {
+      // Few long chunks: the per-sequence scan of the n×n chunk maps runs sequentially over C.
+      const C = Math.max(1, Math.min(1024, Math.ceil(T / 32)));
+      const L = Math.ceil(T / C);
+      const Cc = Math.ceil(T / L);
+      const deerUniform = uniformBuffer(
+        d,
+        new Uint32Array([B, T, L, Cc, this.weights.m, f32Bits(this.atol), f32Bits(this.rtol), ring]),
+      );
+      const aggM = storageBuffer(d, 4 * B * Cc * n * n);
+      const aggV = storageBuffer(d, 4 * B * Cc * n);
+      const ends = storageBuffer(d, 4 * B * Cc * n);
+      part = storageBuffer(d, 16 * B * Cc);
+      stepPart = storageBuffer(d, 8 * B * Cc);
+      const h0 = storageBuffer(d, 4 * B * n);
+      const enc = d.createCommandEncoder();
+      for (let b = 0; b < B; b++)
+        enc.copyBufferToBuffer(this.states[0], 4 * b * (T + 1) * n, h0, 4 * b * n, 4 * n);
+      d.queue.submit([enc.finish()]);
+      const scanUniform = uniformBuffer(d, new Uint32Array([B, Cc, n, 0, 0, 0, 0, 0]));
+      buffers.push(deerUniform, aggM, aggV, ends, part, stepPart, h0, scanUniform);
+      const wg = 2 ** Math.ceil(Math.log2(n));
+      const g = grid(B * Cc);
+      groups = [0, 1].map((par) => {
+        const hs = this.states[par];
+        const hn = this.states[1 - par];
+        return {
+          lin: step(deerAggWgsl(n), [hs, this.xp, this.wh, status, aggM, aggV, part], g, deerUniform),
+          rest: [
+            step(matrixSequentialWgsl(n, wg), [aggM, aggV, h0, ends], grid(B, 1), scanUniform),
+            step(deerApplyWgsl(n), [hs, this.xp, this.wh, status, ends, hn, stepPart], g, deerUniform),
+          ],
+        };
+      });
+      perSequence = 1;
+      this.checkUniform = deerUniform;
+      tolUniform = deerUniform;
+    }
     this.work = {
       ring,
+      method,
       status,
       hist,
       stepPart,
       staging,
       groups,
-      check: this.bindGroup(checkWgsl(n / U), [part, stepPart, status, hist]),
+      check: this.bindGroup(
+        checkWgsl(perSequence),
+        [part, stepPart, status, hist],
+        method === 'deer' ? (this.checkUniform ?? undefined) : undefined,
+      ),
       tick: this.bindGroup(TICK_WGSL, [status]),
-      buffers: [agg, part, stepPart, carry, status, hist, staging, scanUniform],
+      tolUniform,
+      buffers,
     };
     return this.work;
   }

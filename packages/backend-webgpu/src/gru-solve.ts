@@ -42,7 +42,8 @@ export function solveGruOnDevice(
   options: SolveOptions,
   checkEvery?: number,
 ): Promise<SolveResult> | null {
-  if ((options.method ?? 'deer') !== 'quasi-deer' || options.dtype !== 'float32') return null;
+  const method = options.method ?? 'deer';
+  if ((method !== 'quasi-deer' && method !== 'deer') || options.dtype !== 'float32') return null;
   if (options.clip !== undefined) return null;
   const weights = packGru(cell);
   if (!weights) return null;
@@ -111,7 +112,7 @@ async function run(
       guessArr ? guessArr.subarray(g0 * T * n, (g0 + Bg) * T * n) : null,
     );
     try {
-      const stats = await problem.solveQuasiDeer({
+      const stats = await problem.solve(options.method === 'quasi-deer' ? 'quasi-deer' : 'deer', {
         atol,
         rtol,
         maxIter,
@@ -138,7 +139,7 @@ async function run(
   return {
     states,
     dtype: 'float32',
-    method: 'quasi-deer',
+    method: options.method === 'quasi-deer' ? 'quasi-deer' : 'deer',
     batch: B,
     length: T,
     size: n,

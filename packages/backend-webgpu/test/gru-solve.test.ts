@@ -70,12 +70,15 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('fused quasi-DEER GRU on WebGPU', () => {
-  for (const variant of ['flax', 'pytorch'] as const) {
+  // n = 8 runs the four-units-per-thread (vec4) kernels, n = 6 the scalar ones.
+  for (const [variant, n] of [
+    ['flax', 8],
+    ['pytorch', 6],
+  ] as const) {
     it.skipIf(!!why)(
-      `${variant} GRU: converged states = float64 sequential loop (n = 8, B = 3, T = 700)${why ? ` — skipped: ${why}` : ''}`,
+      `${variant} GRU: converged states = float64 sequential loop (n = ${n}, B = 3, T = 700)${why ? ` — skipped: ${why}` : ''}`,
       async () => {
         if (typeof backend === 'string') return;
-        const n = 8;
         const B = 3;
         const T = 700;
         const cell = createGru({ hiddenSize: n, inputSize: n, seed: 7, variant });
@@ -100,6 +103,30 @@ describe('fused quasi-DEER GRU on WebGPU', () => {
         expect(res.history.at(-1)?.maxResidual).toBeLessThanOrEqual(res.history[0].maxResidual);
         expect(maxAbsDiff(res.states, ref)).toBeLessThan(2e-5);
         expect(res.residual).toBeLessThan(1e-5);
+      },
+    );
+  }
+
+  for (const n of [8, 5]) {
+    it.skipIf(!!why)(
+      `DEER (dense Jacobians) GRU n = ${n}: states = float64 loop in few iterations${why ? ` — skipped: ${why}` : ''}`,
+      async () => {
+        if (typeof backend === 'string') return;
+        const B = 2;
+        const T = 500;
+        const cell = createGru({ hiddenSize: n, inputSize: n, seed: 9, variant: 'flax' });
+        const x = normals(B * T * n, 21);
+        const ref = sequential64(cell, x, B, T);
+        const opts = { dtype: 'float32', batch: B, atol: 1e-6, rtol: 1e-5 } as const;
+        const res = await backend.solveOnDevice(cell, x, { ...opts, method: 'deer' });
+        if (!res) throw new Error('declined');
+        expect(res.method).toBe('deer');
+        expect(res.converged).toBe(true);
+        expect(maxAbsDiff(res.states, ref)).toBeLessThan(1e-5);
+        // Newton with the exact Jacobian needs far fewer iterations than quasi-DEER.
+        const quasi = await backend.solveOnDevice(cell, x, { ...opts, method: 'quasi-deer' });
+        expect(res.iterations).toBeLessThan(quasi?.iterations ?? 0);
+        expect(res.iterations).toBeLessThanOrEqual(8);
       },
     );
   }
@@ -134,6 +161,8 @@ describe('fused quasi-DEER GRU on WebGPU', () => {
       const x = new Float32Array(40);
       expect(backend.solveOnDevice(cell, x, { method: 'quasi-deer' })).toBeNull();
       expect(backend.solveOnDevice(cell, x, { method: 'elk', dtype: 'float32' })).toBeNull();
+      expect(backend.solveOnDevice(cell, x, { method: 'jacobi', dtype: 'float32' })).toBeNull();
+      expect(backend.solveOnDevice(cell, x, { method: 'jacobi', dtype: 'float32' })).toBeNull();
       expect(
         backend.solveOnDevice({ ...cell, kind: 'elman' }, x, { method: 'quasi-deer', dtype: 'float32' }),
       ).toBeNull();
