@@ -283,6 +283,15 @@ describe('solveIVP: inputs, fallbacks and errors', () => {
     expect(maxAbsDiff(fb.states, reference(pendulum, [1.2, 0], times))).toBeLessThan(1e-7);
   });
 
+  it('never calls a small damped ELK step convergence: the residual must meet the tolerance too', () => {
+    const times = linspace(0, 10, 200);
+    // λ = 1e8 pins every iterate to the previous one: steps of ~1e-9, residual O(1).
+    const r = solveIVP(pendulum, [1.2, 0], times, null, { method: 'elk', lambda: 1e8, maxIter: 5 });
+    expect(r.history[r.history.length - 1].maxStep).toBeLessThan(1e-6);
+    expect(r.residual).toBeGreaterThan(1e-3);
+    expect(r.converged).toBe(false);
+  });
+
   it('detects blow-up as a non-finite event instead of returning garbage', () => {
     const blowup: VectorField = {
       stateSize: 1,

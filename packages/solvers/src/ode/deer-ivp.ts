@@ -56,6 +56,8 @@ interface Linearisation {
   readonly b: FloatArray;
   maxResidual: number;
   residualNorm: number;
+  /** Every |r_i| ≤ atol + rtol·|y_{i+1}|. */
+  withinTolerance: boolean;
   finite: boolean;
 }
 
@@ -116,6 +118,7 @@ export function deerIvp(
     b: allocate(dtype, L * n),
     maxResidual: Number.POSITIVE_INFINITY,
     residualNorm: Number.POSITIVE_INFINITY,
+    withinTolerance: false,
     finite: true,
   });
   let lin = makeLin();
@@ -147,6 +150,7 @@ export function deerIvp(
     let finite = true;
     let maxR = 0;
     let sumR = 0;
+    let within = true;
     for (let t = 0; t < L; t++) {
       const dt = times[t + 1] - times[t];
       const ok = hermite
@@ -205,12 +209,14 @@ export function deerIvp(
         else pred += out.a[t * n + i] * traj[t * n + i];
         const r = traj[(t + 1) * n + i] - pred;
         const ar = Math.abs(r);
+        if (!(ar <= settings.atol + settings.rtol * Math.abs(traj[(t + 1) * n + i]))) within = false;
         if (!(ar <= maxR)) maxR = ar; // NaN propagates into maxR
         sumR += r * r;
       }
     }
     out.maxResidual = maxR;
     out.residualNorm = Math.sqrt(sumR);
+    out.withinTolerance = within;
     out.finite = finite && Number.isFinite(maxR);
   };
 
@@ -283,13 +289,14 @@ export function deerIvp(
     for (let i = 0; i < L * n; i++) candidate[n + i] = next[i];
     if (method === 'elk') {
       linearise(candidate, spare);
-      const improves = spare.finite && (spare.maxResidual <= lin.maxResidual || withinTol);
+      // Levenberg–Marquardt minimises Σ|r|², so the merit is the residual 2-norm.
+      const improves = spare.finite && (spare.residualNorm <= lin.residualNorm || spare.withinTolerance);
       if (settings.lambda === 'adaptive' && !improves) {
         lambda *= 10;
         events.push({
           kind: 'step-rejected',
           iteration: iterations,
-          message: `ELK step raised the residual to ${spare.maxResidual.toExponential(2)}; λ raised to ${lambda.toExponential(2)}`,
+          message: `ELK step raised the residual norm to ${spare.residualNorm.toExponential(2)}; λ raised to ${lambda.toExponential(2)}`,
         });
         history.push({
           iteration: iterations,
@@ -312,7 +319,7 @@ export function deerIvp(
       const swap = lin;
       lin = spare;
       spare = swap;
-      if (settings.lambda === 'adaptive') lambda = Math.max(lambda / 3, 1e-12);
+      if (settings.lambda === 'adaptive') lambda = Math.max(lambda / 10, 1e-12);
     } else {
       linearise(candidate, lin);
     }
@@ -323,7 +330,7 @@ export function deerIvp(
       maxStep,
       maxResidual: lin.maxResidual,
       residualNorm: lin.residualNorm,
-      active: withinTol ? 0 : 1,
+      active: withinTol && lin.withinTolerance ? 0 : 1,
       ...(method === 'elk' ? { lambda } : {}),
     });
     if (!finite) {
@@ -334,7 +341,9 @@ export function deerIvp(
       });
       break;
     }
-    if (withinTol) {
+    // Converged: the step is within tolerance AND so is the residual of the discretised equations
+    // (a damped ELK step can be small far from the solution).
+    if (withinTol && lin.withinTolerance) {
       converged = true;
       break;
     }

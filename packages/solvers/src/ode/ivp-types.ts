@@ -56,10 +56,11 @@ export interface SolveIvpOptions {
   readonly initialGuess?: FloatArray;
   /**
    * ELK damping λ = 1/σ²: a number (fixed), or `'adaptive'` (default): start at `initialLambda`,
-   * divide by 3 after a step that lowers the residual, multiply by 10 and retry after one that does not.
+   * divide by 10 after a step that lowers the residual 2-norm (the Levenberg–Marquardt merit), multiply
+   * by 10 and retry after one that does not.
    */
   readonly lambda?: number | 'adaptive';
-  /** Starting λ of the adaptive ELK rule; default 1. */
+  /** Starting λ of the adaptive ELK rule; default 1e-3. */
   readonly initialLambda?: number;
   /** What to do when a DEER method does not converge; default `'report'`. */
   readonly onDivergence?: DivergencePolicy;

@@ -190,7 +190,7 @@ export function solveIVP(
       describeValue(discretisation),
     );
   }
-  const initialLambda = options.initialLambda ?? 1;
+  const initialLambda = options.initialLambda ?? 1e-3;
   if (!(initialLambda > 0 && Number.isFinite(initialLambda))) {
     throw new ShapeError('options.initialLambda', 'a finite number > 0', describeValue(initialLambda));
   }
