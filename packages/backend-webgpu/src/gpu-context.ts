@@ -205,21 +205,25 @@ export async function withErrorScopes<R>(ctx: GpuContext, what: string, body: ()
   const d = ctx.device;
   d.pushErrorScope('out-of-memory');
   d.pushErrorScope('validation');
-  let result: R;
+  let result: R | undefined;
+  let failure: unknown = null;
   try {
     result = await body();
-  } finally {
-    const validation = await d.popErrorScope();
-    const oom = await d.popErrorScope();
-    if (oom) throw new BackendUnavailableError('webgpu', `out of GPU memory during ${what}: ${oom.message}`);
-    if (validation)
-      throw new BackendUnavailableError(
-        'webgpu',
-        `WebGPU validation error during ${what}: ${validation.message}`,
-      );
+  } catch (err) {
+    failure = err;
   }
+  const validation = await d.popErrorScope();
+  const oom = await d.popErrorScope();
+  // A GPU-side error explains a host-side failure better than the failure itself.
+  if (oom) throw new BackendUnavailableError('webgpu', `out of GPU memory during ${what}: ${oom.message}`);
+  if (validation)
+    throw new BackendUnavailableError(
+      'webgpu',
+      `WebGPU validation error during ${what}: ${validation.message}`,
+    );
+  if (failure !== null) throw failure;
   checkAlive(ctx);
-  return result;
+  return result as R;
 }
 
 /** Bit pattern of a float32, for uniform buffers. */

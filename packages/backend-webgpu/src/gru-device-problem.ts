@@ -4,14 +4,7 @@
  * and a small history ring every `checkEvery` iterations, and the states only when asked.
  */
 import type { IterationRecord, SolverEvent } from '@antler/core';
-import {
-  checkAlive,
-  f32Bits,
-  type GpuContext,
-  readBack,
-  storageBuffer,
-  uniformBuffer,
-} from './gpu-context.js';
+import { checkAlive, f32Bits, type GpuContext, storageBuffer, uniformBuffer } from './gpu-context.js';
 import type { GruWeights } from './gru-weights.js';
 import { pipeline } from './pipelines.js';
 import { grid } from './wgsl-common.js';
@@ -254,8 +247,7 @@ export class GruDeviceProblem {
   /** The fused Newton loop of either method. */
   async solve(method: 'quasi-deer' | 'deer', settings: FusedSolveSettings): Promise<FusedSolveStats> {
     checkAlive(this.ctx);
-    const { B, T, C } = this;
-    const n = this.weights.n;
+    const { B } = this;
     const d = this.ctx.device;
     const every = Math.max(1, settings.checkEvery ?? 12);
     const ring = every + 1;

@@ -122,7 +122,7 @@ async function run(
         onRecord: G === B && options.onProgress ? (r) => options.onProgress?.({ ...r, maxIter }) : undefined,
       });
       states.set(await problem.readStates(), g0 * T * n);
-      stats.status.forEach((s) => convergedPerSequence.push(s === 1));
+      for (const s of stats.status) convergedPerSequence.push(s === 1);
       iterationsPerSequence.push(...stats.iterationsPerSequence);
       for (const r of stats.residualPerSequence) residual = Number.isNaN(r) || r > residual ? r : residual;
       events.push(...stats.events);
