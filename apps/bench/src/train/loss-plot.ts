@@ -37,10 +37,10 @@ export function renderLossPlot(
   subtitle = '',
   yLabel = 'loss (cross-entropy)',
 ): string {
-  const W = 760;
+  const W = 840;
   const H = 440;
   const left = 64;
-  const right = 180;
+  const right = 230;
   const top = subtitle ? 58 : 40;
   const bottom = 48;
   const steps = Math.max(1, ...series.map((s) => s.values.length));
