@@ -106,6 +106,14 @@ async function run(): Promise<void> {
   const component = (states: Float64Array) => Float64Array.from({ length }, (_, t) => states[t * n]);
   const refLine: Line = { ys: component(reference), colour: '#000', dashed: true, width: 1.5 };
   const history: Float64Array[] = [];
+  const errorHistory: Float64Array[] = [];
+  // max_i |s_t[i] − s*_t[i]| over t: Newton makes the first k states exact after k iterations.
+  const errorOverT = (states: Float64Array) =>
+    Float64Array.from({ length }, (_, t) => {
+      let e = 0;
+      for (let i = 0; i < n; i++) e = Math.max(e, Math.abs(states[t * n + i] - reference[t * n + i]));
+      return e;
+    });
   let last: Iterate | undefined;
   const t0 = performance.now();
   try {
@@ -120,20 +128,35 @@ async function run(): Promise<void> {
     })) {
       last = it;
       history.push(component(it.states));
+      errorHistory.push(errorOverT(it.states));
       page.residuals.push(it.maxResidual);
       page.errors.push(it.maxError);
       const older = history.slice(-6, -1).map((ys, k, a) => ({
         ys,
-        colour: `rgba(0, 114, 178, ${0.12 + (0.35 * (k + 1)) / a.length})`,
+        colour: `rgba(0, 114, 178, ${0.25 + (0.5 * (k + 1)) / a.length})`,
         width: 1,
       }));
       drawChart(
         $<HTMLCanvasElement>('trajectory'),
         [refLine, ...older, { ys: history[history.length - 1], colour: '#d55e00', width: 2 }],
         {
-          title: `state component 0 over t — iterate ${it.iteration} (orange), earlier (blue), sequential (dashed)`,
+          title: `s_t[0]: iterate ${it.iteration} (orange), earlier (blue), exact (dashed)`,
           xLabel: 't',
           yLabel: 's_t[0]',
+        },
+      );
+      drawChart(
+        $<HTMLCanvasElement>('error'),
+        errorHistory.slice(-6).map((ys, k, a) => ({
+          ys,
+          colour: k === a.length - 1 ? '#d55e00' : `rgba(0, 114, 178, ${0.2 + (0.5 * (k + 1)) / a.length})`,
+          width: k === a.length - 1 ? 2 : 1,
+        })),
+        {
+          title: 'error vs the sequential loop, over t',
+          xLabel: 't',
+          yLabel: 'max_i |s_t − s*_t|',
+          logY: true,
         },
       );
       drawChart($<HTMLCanvasElement>('residual'), [{ ys: page.residuals, colour: '#d55e00', width: 2 }], {
@@ -144,7 +167,12 @@ async function run(): Promise<void> {
         reference: tolerance,
       });
       const row = tableBody.insertRow();
-      for (const v of [String(it.iteration), fmt(it.maxResidual), fmt(it.maxError)])
+      for (const v of [
+        String(it.iteration),
+        fmt(it.maxResidual),
+        fmt(it.maxError),
+        it.lambda === undefined ? '–' : fmt(it.lambda),
+      ])
         row.insertCell().textContent = v;
       if (it.events.length) eventsBox.textContent += `iteration ${it.iteration}: ${it.events.join('; ')}\n`;
       setStatus(

@@ -105,6 +105,7 @@ describe('playground in headless Chromium', () => {
     expect(state.errors.at(-1)!).toBeLessThan(1e-6);
     expect(await inkedPixels('trajectory')).toBeGreaterThan(200);
     expect(await inkedPixels('residual')).toBeGreaterThan(50);
+    expect(await inkedPixels('error')).toBeGreaterThan(200);
     expect(browser.errors).toEqual([]);
   }, 60_000);
 
