@@ -55,6 +55,9 @@ describe('antler train (small)', () => {
     expect(lines.some((l) => l.startsWith('deer: step 10/10'))).toBe(true);
 
     const summary = renderTrainSummary(report);
+    const [header, , firstRow] = summary.split('\n');
+    expect(header.trim().split(/\s{2,}/)).toHaveLength(firstRow.trim().split(/\s{2,}/).length);
+    expect(header).toMatch(/^method\s+median s\/step/);
     expect(summary).toMatch(
       /quasi-deer: .* iterations\/step warm-started vs .* from zeros on the same 8 steps/,
     );

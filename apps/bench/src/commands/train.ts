@@ -170,7 +170,6 @@ export function renderTrainSummary(report: TrainReport): string {
   const table = renderTable(
     [
       'method',
-      'start',
       'median s/step',
       'forward',
       'backward',
@@ -183,7 +182,7 @@ export function renderTrainSummary(report: TrainReport): string {
   );
   const warm = report.warmStart.map(
     (w) =>
-      `${w.method}: ${formatNumber(w.warm)} iterations/step warm-started vs ${formatNumber(w.cold)} from zeros on the same ${w.steps} steps (${(100 * w.savedFraction).toFixed(0)}% saved)`,
+      `${w.method}: ${formatNumber(w.warm)} iterations/step warm-started vs ${formatNumber(w.cold)} from zeros on the same ${w.steps} step${w.steps === 1 ? '' : 's'} (${(100 * w.savedFraction).toFixed(0)}% saved)`,
   );
   return [table, ...warm].join('\n');
 }
