@@ -25,7 +25,7 @@ import type { VectorField } from './vector-field.js';
 
 /** Resolved settings of {@link deerIvp}. */
 export interface DeerIvpSettings {
-  readonly method: 'deer' | 'quasi-deer' | 'elk';
+  readonly method: 'deer' | 'quasi-deer' | 'elk' | 'quasi-elk';
   readonly dtype: DType;
   readonly atol: number;
   readonly rtol: number;
@@ -76,7 +76,8 @@ export function deerIvp(
   const T = times.length;
   const L = T - 1; // intervals = scan length
   const { dtype, backend, method } = settings;
-  const structure = method === 'quasi-deer' ? 'diagonal' : 'dense';
+  const structure = method === 'quasi-deer' || method === 'quasi-elk' ? 'diagonal' : 'dense';
+  const damped = method === 'elk' || method === 'quasi-elk';
   const opSize = structure === 'dense' ? n * n : n;
   const events: SolverEvent[] = [];
   const history: IterationRecord[] = [];
@@ -122,7 +123,7 @@ export function deerIvp(
     finite: true,
   });
   let lin = makeLin();
-  let spare = settings.method === 'elk' ? makeLin() : lin;
+  let spare = damped ? makeLin() : lin;
   let evaluations = 0;
   let fdReported = false;
 
@@ -226,6 +227,11 @@ export function deerIvp(
   const next = allocate(dtype, L * n);
   const obs = allocate(dtype, L * n);
   let lambda = settings.lambda === 'adaptive' ? settings.initialLambda : settings.lambda;
+  const recentNorms: number[] = [];
+  // Interval residuals scale with the step Δ, so λ is taken per unit time: the smoother's penalty is
+  // λ Δ̄² ‖s − s^k‖² against Σ‖r_i‖² (equivalently λ‖s − s^k‖² against Σ‖r_i/Δ̄‖²), which keeps one λ
+  // meaningful across grids.
+  const meanStep = Math.abs(times[T - 1] - times[0]) / L;
   linearise(y, lin);
   let converged = false;
   let iterations = 0;
@@ -240,10 +246,10 @@ export function deerIvp(
   while (finite && iterations < settings.maxIter) {
     iterations++;
     let report: { finite: boolean };
-    if (method === 'elk') {
+    if (damped) {
       for (let i = 0; i < L * n; i++) obs[i] = y[n + i];
       report = backend.kalmanScan!({
-        structure: 'dense',
+        structure,
         batch: 1,
         length: L,
         size: n,
@@ -252,7 +258,7 @@ export function deerIvp(
         s0,
         y: { data: obs },
         processVariance: 1,
-        observationVariance: 1 / lambda,
+        observationVariance: 1 / (lambda * meanStep * meanStep),
         smooth: true,
         out: { data: next },
       }) as { finite: boolean };
@@ -273,7 +279,7 @@ export function deerIvp(
       events.push({
         kind: 'non-finite',
         iteration: iterations,
-        message: `the ${method === 'elk' ? 'Kalman' : 'affine'} scan produced non-finite states`,
+        message: `the ${damped ? 'Kalman' : 'affine'} scan produced non-finite states`,
       });
       break;
     }
@@ -287,10 +293,13 @@ export function deerIvp(
     }
     const candidate = new Float64Array(y);
     for (let i = 0; i < L * n; i++) candidate[n + i] = next[i];
-    if (method === 'elk') {
+    if (damped) {
       linearise(candidate, spare);
-      // Levenberg–Marquardt minimises Σ|r|², so the merit is the residual 2-norm.
-      const improves = spare.finite && (spare.residualNorm <= lin.residualNorm || spare.withinTolerance);
+      // Levenberg–Marquardt minimises Σ|r|², so the merit is the residual 2-norm, tested non-monotonically
+      // (against the largest of the last accepted norms): quasi steps are not descent steps, and a strictly
+      // monotone test stalls quasi-ELK in λ oscillations.
+      const reference = Math.max(lin.residualNorm, ...recentNorms);
+      const improves = spare.finite && (spare.residualNorm <= reference || spare.withinTolerance);
       if (settings.lambda === 'adaptive' && !improves) {
         lambda *= 10;
         events.push({
@@ -316,10 +325,13 @@ export function deerIvp(
         }
         continue;
       }
+      const decreased = spare.residualNorm <= lin.residualNorm;
+      recentNorms.push(lin.residualNorm);
+      if (recentNorms.length > 4) recentNorms.shift();
       const swap = lin;
       lin = spare;
       spare = swap;
-      if (settings.lambda === 'adaptive') lambda = Math.max(lambda / 10, 1e-12);
+      if (settings.lambda === 'adaptive' && decreased) lambda = Math.max(lambda / 10, 1e-12);
     } else {
       linearise(candidate, lin);
     }
@@ -331,7 +343,7 @@ export function deerIvp(
       maxResidual: lin.maxResidual,
       residualNorm: lin.residualNorm,
       active: withinTol && lin.withinTolerance ? 0 : 1,
-      ...(method === 'elk' ? { lambda } : {}),
+      ...(damped ? { lambda } : {}),
     });
     if (!finite) {
       events.push({

@@ -15,10 +15,11 @@ import type {
  *   interval exponentials (exponential trapezoidal rule, order 2).
  * - `quasi-deer`: the same with the diagonal of ∂f/∂y (diagonal scan, O(T n) per iteration).
  * - `elk`: DEER damped by Levenberg–Marquardt, each step an RTS Kalman smoother (dense).
+ * - `quasi-elk`: the same with the diagonal Jacobian (n independent scalar smoothers; order 2).
  * - `rk4`: sequential classical Runge–Kutta, fixed steps (`substeps` per interval).
  * - `dopri5`: sequential adaptive Dormand–Prince 5(4) with dense output at `times`.
  */
-export type IvpMethod = 'deer' | 'quasi-deer' | 'elk' | 'rk4' | 'dopri5';
+export type IvpMethod = 'deer' | 'quasi-deer' | 'elk' | 'quasi-elk' | 'rk4' | 'dopri5';
 
 /**
  * How the DEER methods discretise the linearised ODE on each interval (both use exact matrix exponentials):
@@ -26,7 +27,7 @@ export type IvpMethod = 'deer' | 'quasi-deer' | 'elk' | 'rk4' | 'dopri5';
  *   interpolant of the nonlinear remainder, using df/dt at the nodes (the field's `timeDerivative`, or
  *   finite differences unless it is `autonomous`; sampled inputs enter through their central slopes, so
  *   input-driven problems are limited by the piecewise-linear input model).
- * - `exponential-trapezoid`: order 2; linear forcing (always used by `quasi-deer`, whose diagonal
+ * - `exponential-trapezoid`: order 2; linear forcing (always used by `quasi-deer` and `quasi-elk`, whose diagonal
  *   Jacobian cannot supply the (J − J̄) f term of order 4).
  */
 export type OdeDiscretisation = 'exponential-hermite' | 'exponential-trapezoid';
@@ -55,7 +56,9 @@ export interface SolveIvpOptions {
   /** Starting trajectory `[T][n]` of the DEER methods; default y0 repeated. */
   readonly initialGuess?: FloatArray;
   /**
-   * ELK damping λ = 1/σ²: a number (fixed), or `'adaptive'` (default): start at `initialLambda`,
+   * ELK damping λ, per unit time (the smoother weighs λ Δ̄² ‖s − s^k‖² against Σ‖r_i‖², Δ̄ the mean
+   * spacing of `times`, i.e. observation variance σ² = 1/(λ Δ̄²)): a number (fixed), or `'adaptive'`
+   * (default): start at `initialLambda`,
    * divide by 10 after a step that lowers the residual 2-norm (the Levenberg–Marquardt merit), multiply
    * by 10 and retry after one that does not.
    */

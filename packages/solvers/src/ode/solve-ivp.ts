@@ -21,7 +21,7 @@ import type { IvpMethod, OdeDiscretisation, SolveIvpOptions, SolveIvpResult } fr
 import { rk4Into } from './rk4.js';
 import type { VectorField } from './vector-field.js';
 
-const IVP_METHODS: readonly IvpMethod[] = ['deer', 'quasi-deer', 'elk', 'rk4', 'dopri5'];
+const IVP_METHODS: readonly IvpMethod[] = ['deer', 'quasi-deer', 'elk', 'quasi-elk', 'rk4', 'dopri5'];
 
 /**
  * Solves the initial-value problem dy/dt = f(y, x(t), t), y(times[0]) = y0, returning y at every one of
@@ -166,13 +166,12 @@ export function solveIVP(
   if (!backend.synchronous) {
     throw new BackendUnavailableError(backend.name, 'solveIVP needs a synchronous scan backend');
   }
-  const structure = method === 'quasi-deer' ? 'diagonal' : 'dense';
-  if (
-    method === 'elk' ? !supportsKalman(backend, dtype, 'dense') : !supportsAffine(backend, dtype, structure)
-  ) {
+  const structure = method === 'quasi-deer' || method === 'quasi-elk' ? 'diagonal' : 'dense';
+  const damped = method === 'elk' || method === 'quasi-elk';
+  if (damped ? !supportsKalman(backend, dtype, structure) : !supportsAffine(backend, dtype, structure)) {
     throw new BackendUnavailableError(
       backend.name,
-      `it cannot run a ${method === 'elk' ? 'dense Kalman' : `${structure} affine`} scan in ${dtype}`,
+      `it cannot run a ${structure} ${damped ? 'Kalman' : 'affine'} scan in ${dtype}`,
     );
   }
   const maxIter = checkInteger(options.maxIter ?? Math.max(T, 1), 'options.maxIter', 1);
