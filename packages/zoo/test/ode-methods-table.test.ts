@@ -40,6 +40,7 @@ describe(`solveIVP methods on NeuralODE fields (T = ${T} on [0, 5], float64)`, (
     ['deer (trapezoid, order 2)', { method: 'deer', discretisation: 'exponential-trapezoid' }, 1e-5],
     ['quasi-deer (order 2)', { method: 'quasi-deer' }, 1e-5],
     ['elk (Hermite)', { method: 'elk' }, 1e-8],
+    ['quasi-elk (order 2)', { method: 'quasi-elk' }, 1e-5],
   ];
   it('every method converges to the dopri5(1e-12) trajectory within its discretisation error', () => {
     const rows = [
