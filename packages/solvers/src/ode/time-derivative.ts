@@ -23,6 +23,8 @@ export function timeDerivatives(
   const fp = new Float64Array(n);
   const fm = new Float64Array(n);
   const xs = new Float64Array(m);
+  const xp = new Float64Array(m);
+  const xm = new Float64Array(m);
   let evals = 0;
   for (let t = 0; t < T; t++) {
     const tt = times[t];
@@ -47,8 +49,6 @@ export function timeDerivatives(
       scale = Math.max(scale, Math.abs(inputs[t * m + k]));
     }
     const e = 6.055454452393343e-6 * Math.max(1, scale);
-    const xp = new Float64Array(m);
-    const xm = new Float64Array(m);
     for (let k = 0; k < m; k++) {
       xp[k] = inputs[t * m + k] + e * xs[k];
       xm[k] = inputs[t * m + k] - e * xs[k];

@@ -89,6 +89,8 @@ export class TimeStepCell implements Cell {
   private readonly matA: Float64Array;
   private readonly matB: Float64Array;
   private readonly matC: Float64Array;
+  /** Lazily allocated n×n scratch for diagonals and VJPs that go through the dense Jacobian. */
+  private full: Float64Array | null = null;
 
   constructor(system: MolSystem, options: TimeStepOptions) {
     const scheme = options.scheme ?? 'backward-euler';
@@ -343,7 +345,8 @@ export class TimeStepCell implements Cell {
       return;
     }
     if (this.scheme === 'rk4') {
-      const full = new Float64Array(n * n);
+      this.full ??= new Float64Array(n * n);
+      const full = this.full;
       this.denseJacobian(h, ho, x, xo, f, fo, full, 0);
       for (let i = 0; i < n; i++) diag[dOff + i] = full[i * n + i];
       return;
@@ -376,7 +379,8 @@ export class TimeStepCell implements Cell {
         gradH[gho + coo.cols[e]] += this.dt * coo.values[e] * g[go + coo.rows[e]];
       return;
     }
-    const full = new Float64Array(n * n);
+    this.full ??= new Float64Array(n * n);
+    const full = this.full;
     this.denseJacobian(h, ho, x, xo, this.tmp, 0, full, 0);
     for (let i = 0; i < n; i++) {
       const gi = g[go + i];
