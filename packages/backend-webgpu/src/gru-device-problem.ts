@@ -74,7 +74,9 @@ export function unitsPerThread(n: number): number {
 /** Bytes of device memory a problem of this size allocates. */
 export function problemBytes(B: number, T: number, n: number, m: number): number {
   const { C } = chunking(B, T, n / unitsPerThread(n));
-  return 4 * (B * T * m + B * T * 3 * n + 2 * B * (T + 1) * n + B * C * n * 9 + (m + n + 2) * 3 * n);
+  const { L } = chunking(B, T, n / unitsPerThread(n));
+  const R = L * C;
+  return 4 * (B * T * m + B * R * 3 * n + 2 * B * (R + 1) * n + B * C * n * 9 + (m + n + 2) * 3 * n);
 }
 
 type Bound = [GPUComputePipeline, GPUBindGroup];
@@ -106,6 +108,8 @@ export class GruDeviceProblem {
   /** Units per thread in phases 1 and 3. */
   private readonly U: number;
   private work: Work | null = null;
+  /** Time rows per sequence in the chunk-interleaved layout (L·C ≥ T). */
+  readonly rows: number;
   private checkUniform: GPUBuffer | null = null;
   private atol = 0;
   private rtol = 0;
@@ -118,11 +122,13 @@ export class GruDeviceProblem {
     readonly weights: GruWeights,
     readonly B: number,
     readonly T: number,
+    targetThreads: number,
   ) {
     this.U = unitsPerThread(weights.n);
-    const { L, C } = chunking(B, T, weights.n / this.U);
+    const { L, C } = chunking(B, T, weights.n / this.U, targetThreads);
     this.L = L;
     this.C = C;
+    this.rows = L * C;
     this.states = [undefined, undefined] as unknown as [GPUBuffer, GPUBuffer];
     this.xp = undefined as unknown as GPUBuffer;
     this.wh = undefined as unknown as GPUBuffer;
@@ -140,19 +146,24 @@ export class GruDeviceProblem {
     inputs: Float32Array,
     h0: Float32Array,
     guess: Float32Array | null,
+    /** Threads aimed at in phases 1 and 3 (default 2^18; smaller means fewer, longer chunks). */
+    targetThreads = 1 << 18,
   ): GruDeviceProblem {
     checkAlive(ctx);
-    const p = new GruDeviceProblem(ctx, weights, B, T);
+    const p = new GruDeviceProblem(ctx, weights, B, T, targetThreads);
     const { n, m } = weights;
     const d = ctx.device;
-    const s = new Float32Array(B * (T + 1) * n);
+    const R1 = p.rows + 1;
+    const s = new Float32Array(B * R1 * n);
     for (let b = 0; b < B; b++) {
-      s.set(h0.subarray(b * n, b * n + n), b * (T + 1) * n);
-      if (guess) s.set(guess.subarray(b * T * n, (b + 1) * T * n), (b * (T + 1) + 1) * n);
+      s.set(h0.subarray(b * n, b * n + n), b * R1 * n);
+      if (guess)
+        for (let t = 0; t < T; t++)
+          s.set(guess.subarray((b * T + t) * n, (b * T + t + 1) * n), p.stateRow(b, t) * n);
     }
     p.states = [p.track(storageBuffer(d, s.byteLength, s)), p.track(storageBuffer(d, s.byteLength, s))];
     p.wh = p.track(storageBuffer(d, weights.wh.byteLength, weights.wh));
-    p.xp = p.track(storageBuffer(d, 4 * B * T * 3 * n));
+    p.xp = p.track(storageBuffer(d, 4 * B * p.rows * 3 * n));
     const x = storageBuffer(d, Math.max(4, inputs.byteLength), m > 0 ? inputs : undefined);
     const wx = storageBuffer(d, weights.wx.byteLength, weights.wx);
     const enc = d.createCommandEncoder();
@@ -164,6 +175,11 @@ export class GruDeviceProblem {
     x.destroy();
     wx.destroy();
     return p;
+  }
+
+  /** Row of s_t of sequence b (relative to the first sequence of the buffer): the WGSL `srow`. */
+  stateRow(b: number, t: number): number {
+    return b * (this.rows + 1) + 1 + (t % this.L) * this.C + Math.floor(t / this.L);
   }
 
   private track(b: GPUBuffer): GPUBuffer {
@@ -186,6 +202,10 @@ export class GruDeviceProblem {
       f32Bits(atol),
       f32Bits(rtol),
       ring,
+      this.L,
+      this.C,
+      0,
+      0,
     ]);
     if (!this.gruUniform) this.gruUniform = this.track(uniformBuffer(this.ctx.device, w));
     else this.ctx.device.queue.writeBuffer(this.gruUniform, 0, w);
@@ -396,7 +416,7 @@ export class GruDeviceProblem {
       part = storageBuffer(d, 16 * threads);
       stepPart = storageBuffer(d, 8 * threads);
       const carry = storageBuffer(d, 4 * B * C * n);
-      const scanUniform = uniformBuffer(d, new Uint32Array([B, T, n, L, C, (T + 1) * n, 0, 0]));
+      const scanUniform = uniformBuffer(d, new Uint32Array([B, T, n, L, C, (this.rows + 1) * n, 0, 0]));
       buffers.push(agg, part, stepPart, carry, scanUniform);
       const lin = U === 4 ? linAgg4Wgsl(n) : linAggWgsl(n);
       const apply = U === 4 ? apply4Wgsl(n) : applyWgsl(n);
@@ -420,7 +440,20 @@ export class GruDeviceProblem {
       const Cc = Math.ceil(T / L);
       const deerUniform = uniformBuffer(
         d,
-        new Uint32Array([B, T, L, Cc, this.weights.m, f32Bits(this.atol), f32Bits(this.rtol), ring]),
+        new Uint32Array([
+          B,
+          T,
+          L,
+          Cc,
+          this.weights.m,
+          f32Bits(this.atol),
+          f32Bits(this.rtol),
+          ring,
+          this.L,
+          this.C,
+          0,
+          0,
+        ]),
       );
       const aggM = storageBuffer(d, 4 * B * Cc * n * n);
       const aggV = storageBuffer(d, 4 * B * Cc * n);
@@ -430,7 +463,7 @@ export class GruDeviceProblem {
       const h0 = storageBuffer(d, 4 * B * n);
       const enc = d.createCommandEncoder();
       for (let b = 0; b < B; b++)
-        enc.copyBufferToBuffer(this.states[0], 4 * b * (T + 1) * n, h0, 4 * b * n, 4 * n);
+        enc.copyBufferToBuffer(this.states[0], 4 * b * (this.rows + 1) * n, h0, 4 * b * n, 4 * n);
       d.queue.submit([enc.finish()]);
       const scanUniform = uniformBuffer(d, new Uint32Array([B, Cc, n, 0, 0, 0, 0, 0]));
       buffers.push(deerUniform, aggM, aggV, ends, part, stepPart, h0, scanUniform);
@@ -518,14 +551,18 @@ export class GruDeviceProblem {
     const n = this.weights.n;
     const d = this.ctx.device;
     const out = new Float32Array(count * T * n);
-    const per = (T + 1) * n;
+    const per = (this.rows + 1) * n;
     const staging = d.createBuffer({ size: 4 * count * per, usage: 0x0001 | 0x0008 });
     const enc = d.createCommandEncoder();
     enc.copyBufferToBuffer(this.states[this.parity], 4 * first * per, staging, 0, 4 * count * per);
     d.queue.submit([enc.finish()]);
     await staging.mapAsync(1);
     const all = new Float32Array(staging.getMappedRange());
-    for (let b = 0; b < count; b++) out.set(all.subarray(b * per + n, (b + 1) * per), b * T * n);
+    for (let b = 0; b < count; b++)
+      for (let t = 0; t < T; t++) {
+        const r = this.stateRow(b, t) * n;
+        out.set(all.subarray(r, r + n), (b * T + t) * n);
+      }
     staging.unmap();
     staging.destroy();
     return out;
@@ -544,7 +581,7 @@ export class GruDeviceProblem {
     d.queue.submit([enc.finish()]);
     for (const buf of this.states)
       for (let b = 0; b < this.B; b++)
-        d.queue.writeBuffer(buf, 4 * b * (this.T + 1) * n, h0 as Float32Array<ArrayBuffer>, b * n, n);
+        d.queue.writeBuffer(buf, 4 * b * (this.rows + 1) * n, h0 as Float32Array<ArrayBuffer>, b * n, n);
     this.parity = 0;
     await d.queue.onSubmittedWorkDone();
   }

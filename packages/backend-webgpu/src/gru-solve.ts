@@ -13,18 +13,24 @@ import {
   type SolverEvent,
 } from '@antler/core';
 import { checkAlive, type GpuContext } from './gpu-context.js';
-import { GruDeviceProblem } from './gru-device-problem.js';
+import { chunking, GruDeviceProblem, unitsPerThread } from './gru-device-problem.js';
 import { type GruWeights, packGru } from './gru-weights.js';
 
 /** Largest batch group whose biggest buffer (the `[Bg][T][3n]` input projections) fits one binding. */
 export function batchGroupSize(ctx: GpuContext, B: number, T: number, n: number): number {
   const limit = Math.min(ctx.device.limits.maxStorageBufferBindingSize, ctx.device.limits.maxBufferSize);
-  const perSeq = 4 * T * 3 * n;
-  const g = Math.floor(limit / perSeq);
+  const lanes = n / unitsPerThread(n);
+  // The chunk-interleaved layout pads each sequence to L·C ≥ T rows, and L·C depends on the group size.
+  const xpBytes = (g: number) => {
+    const { L, C } = chunking(g, T, lanes);
+    return 4 * g * L * C * 3 * n;
+  };
+  let g = Math.min(B, Math.floor(limit / (4 * T * 3 * n)));
+  while (g >= 1 && xpBytes(g) > limit) g--;
   if (g < 1)
     throw new ShapeError(
       'length',
-      `at most ${Math.floor(limit / (12 * n))} steps for n = ${n} on this device (binding limit ${limit} bytes)`,
+      `at most about ${Math.floor(limit / (12 * n))} steps for n = ${n} on this device (binding limit ${limit} bytes)`,
       String(T),
     );
   return Math.min(B, g);

@@ -8,8 +8,15 @@
 import { NON_FINITE_WGSL, THREAD_INDEX_WGSL, WG } from './wgsl-common.js';
 
 const UNIFORM = /* wgsl */ `
-struct GruParams { B: u32, T: u32, L: u32, C: u32, m: u32, atol: f32, rtol: f32, pad: u32 }
+struct GruParams { B: u32, T: u32, L: u32, C: u32, m: u32, atol: f32, rtol: f32, pad: u32, RL: u32, RC: u32, pad1: u32, pad2: u32 }
 @group(0) @binding(0) var<uniform> p: GruParams;
+
+// Time rows are stored chunk-interleaved (row j·RC + c holds t = c·RL + j) so that the threads of
+// neighbouring chunks read neighbouring memory at each step of their loops. State row 0 of each
+// sequence holds h0.
+fn srow(b: u32, t: u32) -> u32 { return b * (p.RL * p.RC + 1u) + 1u + (t % p.RL) * p.RC + t / p.RL; }
+fn sprev(b: u32, t: u32) -> u32 { if (t == 0u) { return b * (p.RL * p.RC + 1u); } return srow(b, t - 1u); }
+fn xrow(b: u32, t: u32) -> u32 { return b * p.RL * p.RC + (t % p.RL) * p.RC + t / p.RL; }
 `;
 
 /** f(s_{t−1}) into `f` and ∂f/∂s into `J` (row-major), for the state at hs[hb …]. */
@@ -86,11 +93,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var ss = 0.0;
   var bad = 0.0;
   for (var t = t0; t < t1; t++) {
-    let hb = (b * (p.T + 1u) + t) * N;
+    let hb = sprev(b, t) * N;
+    let sb = srow(b, t) * N;
     for (var k = 0u; k < N; k++) { hp[k] = hs[hb + k]; }
-    fj(&hp, (b * p.T + t) * N3, &f, &J);
+    fj(&hp, xrow(b, t) * N3, &f, &J);
     for (var i = 0u; i < N; i++) {
-      let s = hs[hb + N + i];
+      let s = hs[sb + i];
       let r = s - f[i];
       if (nonFinite(r)) { bad = 1.0; }
       rmax = max(rmax, abs(r));
@@ -149,7 +157,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let t1 = min(t0 + p.L, p.T);
   if (status[b] != 0u) {
     if (status[p.B + b] == status[2u * p.B]) {
-      for (var k = (b * (p.T + 1u) + t0 + 1u) * N; k < (b * (p.T + 1u) + t1 + 1u) * N; k++) { hn[k] = hs[k]; }
+      for (var t = t0; t < t1; t++) {
+        let sb = srow(b, t) * N;
+        for (var k = 0u; k < N; k++) { hn[sb + k] = hs[sb + k]; }
+      }
     }
     return;
   }
@@ -159,22 +170,23 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var J: array<f32, ${n * n}>;
   var d: array<f32, ${n}>;
   for (var k = 0u; k < N; k++) {
-    if (c == 0u) { s[k] = hs[b * (p.T + 1u) * N + k]; } else { s[k] = ends[(tid - 1u) * N + k]; }
+    if (c == 0u) { s[k] = hs[b * (p.RL * p.RC + 1u) * N + k]; } else { s[k] = ends[(tid - 1u) * N + k]; }
   }
   var smax = 0.0;
   var bad = 0.0;
   for (var t = t0; t < t1; t++) {
-    let hb = (b * (p.T + 1u) + t) * N;
+    let hb = sprev(b, t) * N;
+    let sb = srow(b, t) * N;
     for (var k = 0u; k < N; k++) { hp[k] = hs[hb + k]; d[k] = s[k] - hp[k]; }
-    fj(&hp, (b * p.T + t) * N3, &f, &J);
+    fj(&hp, xrow(b, t) * N3, &f, &J);
     for (var i = 0u; i < N; i++) {
       var acc = f[i];
       for (var k = 0u; k < N; k++) { acc += J[i * N + k] * d[k]; }
       s[i] = acc;
-      let dd = acc - hs[hb + N + i];
+      let dd = acc - hs[sb + i];
       if (nonFinite(dd)) { bad = 1.0; }
       smax = max(smax, abs(dd));
-      hn[hb + N + i] = acc;
+      hn[sb + i] = acc;
     }
   }
   stepPart[tid] = vec2f(smax, bad);

@@ -14,8 +14,15 @@ import { SCAN_UNIFORM_WGSL } from './wgsl-scan.js';
 
 /** Uniform of the GRU kernels (8 words). */
 const GRU_UNIFORM = /* wgsl */ `
-struct GruParams { B: u32, T: u32, L: u32, C: u32, m: u32, atol: f32, rtol: f32, pad: u32 }
+struct GruParams { B: u32, T: u32, L: u32, C: u32, m: u32, atol: f32, rtol: f32, pad: u32, RL: u32, RC: u32, pad1: u32, pad2: u32 }
 @group(0) @binding(0) var<uniform> p: GruParams;
+
+// Time rows are stored chunk-interleaved (row j·RC + c holds t = c·RL + j) so that the threads of
+// neighbouring chunks read neighbouring memory at each step of their loops. State row 0 of each
+// sequence holds h0.
+fn srow(b: u32, t: u32) -> u32 { return b * (p.RL * p.RC + 1u) + 1u + (t % p.RL) * p.RC + t / p.RL; }
+fn sprev(b: u32, t: u32) -> u32 { if (t == 0u) { return b * (p.RL * p.RC + 1u); } return srow(b, t - 1u); }
+fn xrow(b: u32, t: u32) -> u32 { return b * p.RL * p.RC + (t % p.RL) * p.RC + t / p.RL; }
 `;
 
 /** One GRU unit at one step from the previous iterate: f_i, the diagonal Jacobian J_ii and s_{t-1,i}. */
@@ -66,7 +73,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let row = tid / G;
   var v = wx[p.m * G + j];
   for (var k = 0u; k < p.m; k++) { v += x[row * p.m + k] * wx[k * G + j]; }
-  xp[tid] = v;
+  xp[xrow(row / p.T, row % p.T) * G + j] = v;
 }
 `;
 }
@@ -105,9 +112,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var ss = 0.0;
   var bad = 0.0;
   for (var t = t0; t < t1; t++) {
-    let hb = (b * (p.T + 1u) + t) * N;
-    let u = unit(hb, (b * p.T + t) * 3u * N, i);
-    let s = hs[hb + N + i];
+    let u = unit(sprev(b, t) * N, xrow(b, t) * 3u * N, i);
+    let s = hs[srow(b, t) * N + i];
     let r = s - u.x;
     let ar = abs(r);
     if (nonFinite(r)) { bad = 1.0; }
@@ -153,7 +159,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (status[b] != 0u) {
     if (status[p.B + b] == status[2u * p.B]) {
       for (var t = t0; t < t1; t++) {
-        let k = (b * (p.T + 1u) + t + 1u) * N + i;
+        let k = srow(b, t) * N + i;
         hn[k] = hs[k];
       }
     }
@@ -163,13 +169,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var smax = 0.0;
   var bad = 0.0;
   for (var t = t0; t < t1; t++) {
-    let hb = (b * (p.T + 1u) + t) * N;
-    let u = unit(hb, (b * p.T + t) * 3u * N, i);
+    let u = unit(sprev(b, t) * N, xrow(b, t) * 3u * N, i);
     s = u.y * s + (u.x - u.y * u.z);
-    let d = s - hs[hb + N + i];
+    let k = srow(b, t) * N + i;
+    let d = s - hs[k];
     if (nonFinite(d)) { bad = 1.0; }
     smax = max(smax, abs(d));
-    hn[hb + N + i] = s;
+    hn[k] = s;
   }
   stepPart[tid] = vec2f(smax, bad);
 }
@@ -271,10 +277,10 @@ fn tanhs(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e)
 @compute @workgroup_size(${n})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) i: u32) {
   let b = wid.x;
-  hv[i] = hs[b * (p.T + 1u) * N + i];
+  hv[i] = hs[b * (p.RL * p.RC + 1u) * N + i];
   workgroupBarrier();
   for (var t = 0u; t < p.T; t++) {
-    let xb = (b * p.T + t) * 3u * N;
+    let xb = xrow(b, t) * 3u * N;
     var ar = xp[xb + i];
     var az = xp[xb + N + i];
     var ahn = w[3u * N * N + i];
@@ -291,7 +297,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) i: u
     let f = (1.0 - z) * nn + z * hv[i];
     workgroupBarrier();
     hv[i] = f;
-    hs[(b * (p.T + 1u) + t + 1u) * N + i] = f;
+    hs[srow(b, t) * N + i] = f;
     workgroupBarrier();
   }
 }
@@ -385,9 +391,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var ss = vec4f(0.0);
   var bad = 0.0;
   for (var t = t0; t < t1; t++) {
-    let hb4 = (b * (p.T + 1u) + t) * N4;
-    let u = unit4(hb4, (b * p.T + t) * 3u * N4, i4, d);
-    let s = hs[hb4 + N4 + i4];
+    let u = unit4(sprev(b, t) * N4, xrow(b, t) * 3u * N4, i4, d);
+    let s = hs[srow(b, t) * N4 + i4];
     let r = s - u.f;
     let ar = abs(r);
     if (nonFinite4(r)) { bad = 1.0; }
@@ -429,7 +434,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (status[b] != 0u) {
     if (status[p.B + b] == status[2u * p.B]) {
       for (var t = t0; t < t1; t++) {
-        let k = (b * (p.T + 1u) + t + 1u) * N4 + i4;
+        let k = srow(b, t) * N4 + i4;
         hn[k] = hs[k];
       }
     }
@@ -440,13 +445,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var smax = vec4f(0.0);
   var bad = 0.0;
   for (var t = t0; t < t1; t++) {
-    let hb4 = (b * (p.T + 1u) + t) * N4;
-    let u = unit4(hb4, (b * p.T + t) * 3u * N4, i4, d);
+    let u = unit4(sprev(b, t) * N4, xrow(b, t) * 3u * N4, i4, d);
     s = u.j * s + (u.f - u.j * u.hp);
-    let dd = s - hs[hb4 + N4 + i4];
+    let k = srow(b, t) * N4 + i4;
+    let dd = s - hs[k];
     if (nonFinite4(dd)) { bad = 1.0; }
     smax = max(smax, abs(dd));
-    hn[hb4 + N4 + i4] = s;
+    hn[k] = s;
   }
   stepPart[tid] = vec2f(max(max(smax.x, smax.y), max(smax.z, smax.w)), bad);
 }

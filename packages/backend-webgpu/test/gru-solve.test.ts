@@ -70,6 +70,39 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('fused quasi-DEER GRU on WebGPU', () => {
+  it.skipIf(!!why)(
+    `chunk-interleaved layout with padded rows (long chunks, T not a multiple of L): quasi-DEER, DEER and sequential = float64 loop${why ? ` — skipped: ${why}` : ''}`,
+    async () => {
+      if (typeof backend === 'string') return;
+      for (const n of [8, 3]) {
+        const B = 2;
+        const T = 301;
+        const cell = createGru({ hiddenSize: n, inputSize: n, seed: 4, variant: 'pytorch' });
+        const w = packGru(cell);
+        if (!w) throw new Error('not packed');
+        const x = normals(B * T * n, 8);
+        const h0 = normals(B * n, 9);
+        const ref = sequential64(cell, x, B, T, h0);
+        // 64 target threads ⇒ few chunks of many steps, so rows are interleaved and the last chunk is short.
+        const p = GruDeviceProblem.create(backend.context, w, B, T, x, h0, null, 64);
+        try {
+          expect(p.rows).toBeGreaterThan(T);
+          for (const method of ['quasi-deer', 'deer'] as const) {
+            await p.resetToZeros(h0);
+            const stats = await p.solve(method, { atol: 1e-6, rtol: 1e-5, maxIter: 100 });
+            expect(stats.status).toEqual([1, 1]);
+            expect(maxAbsDiff(await p.readStates(), ref)).toBeLessThan(1e-5);
+          }
+          await p.resetToZeros(h0);
+          await p.runSequential();
+          expect(maxAbsDiff(await p.readStates(), ref)).toBeLessThan(1e-5);
+        } finally {
+          p.destroy();
+        }
+      }
+    },
+  );
+
   // n = 8 runs the four-units-per-thread (vec4) kernels, n = 6 the scalar ones.
   for (const [variant, n] of [
     ['flax', 8],
