@@ -365,3 +365,28 @@ describe('fixtures sanity', () => {
     expect(relativeError(ref.h0, loop.h0)).toBeLessThan(1e-13);
   });
 });
+
+describe('memory guard of the dense path', () => {
+  it('auto switches to the exact reverse VJP loop when B·T·n² Jacobians exceed maxJacobianBytes, and says so', () => {
+    const cell = gruCell(4, 2, 80);
+    const { inputs, h0, g, states } = setup(cell, 2, 30, 81);
+    const small = differentiateTrajectorySync(cell, inputs, states, g, {
+      batch: 2,
+      h0,
+      maxJacobianBytes: 1000,
+    });
+    const big = differentiateTrajectorySync(cell, inputs, states, g, { batch: 2, h0 });
+    expect(small.path).toBe('vjp-sequential');
+    expect(small.notes[0]).toMatch(/maxJacobianBytes/);
+    expect(big.path).toBe('dense-reverse-scan');
+    expect(relativeError(small.params.weight_hh_l0, big.params.weight_hh_l0)).toBeLessThan(1e-12);
+    // An explicit path is honoured whatever its memory.
+    const forced = differentiateTrajectorySync(cell, inputs, states, g, {
+      batch: 2,
+      h0,
+      maxJacobianBytes: 1000,
+      adjointPath: 'dense-reverse-scan',
+    });
+    expect(forced.path).toBe('dense-reverse-scan');
+  });
+});

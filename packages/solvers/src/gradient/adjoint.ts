@@ -50,6 +50,8 @@ interface AdjointProblem {
   readonly inputGradients: boolean;
   readonly converged: boolean;
   readonly started: number;
+  /** What the caller must know about the choices made. */
+  readonly notes: string[];
 }
 
 /** What the scan stage needs: the scan arguments and the backend to run them on. */
@@ -61,6 +63,9 @@ interface PreparedScan {
 }
 
 const NO_INPUTS = new Float64Array(0);
+
+/** Default cap on the dense Jacobian buffer of the reverse scan (1 GiB). */
+export const DEFAULT_MAX_JACOBIAN_BYTES = 2 ** 30;
 
 const ZERO_STATE_CACHE = new Map<number, Float64Array>();
 
@@ -83,6 +88,7 @@ function checkProblem(
   converged: boolean,
 ): AdjointProblem {
   const started = performance.now();
+  const notes: string[] = [];
   if (!cell.vjp) {
     throw new GradientUnavailableError(cell.kind, 'the cell has no vjp, so ∂L/∂θ and ∂L/∂x cannot be formed');
   }
@@ -153,6 +159,15 @@ function checkProblem(
     path = 'dense-reverse-scan';
   } else if (pathOption === 'auto') {
     path = cell.denseJacobian ? 'dense-reverse-scan' : 'vjp-sequential';
+    const bytes = batch * length * n * n * 8;
+    const limit = options.maxJacobianBytes ?? DEFAULT_MAX_JACOBIAN_BYTES;
+    if (path === 'dense-reverse-scan' && bytes > limit) {
+      // T·B·n² Jacobians would not fit: the reverse VJP loop is exact and needs O(T·B·n) memory.
+      path = 'vjp-sequential';
+      notes.push(
+        `dense Jacobians would take ${(bytes / 2 ** 30).toFixed(2)} GiB (> maxJacobianBytes ${(limit / 2 ** 30).toFixed(2)} GiB): the exact adjoint ran as the reverse VJP loop`,
+      );
+    }
   } else {
     throw new ShapeError(
       'adjointPath',
@@ -178,6 +193,7 @@ function checkProblem(
     inputGradients: options.inputGradients ?? true,
     converged,
     started,
+    notes,
   };
 }
 
@@ -392,7 +408,7 @@ export function differentiateTrajectorySync(
 ): GradientResult {
   const p = checkProblem(cell, inputs, states, cotangent, options, converged);
   const lambda = new Float64Array(p.batch * p.length * p.size);
-  if (p.path === 'vjp-sequential') return finish(p, lambda, null, 'none', []);
+  if (p.path === 'vjp-sequential') return finish(p, lambda, null, 'none', p.notes);
   const prepared = prepareScan(p, lambda, options.backend, options.workspace);
   let backend = prepared.backend;
   if (!backend.synchronous) {
@@ -402,7 +418,7 @@ export function differentiateTrajectorySync(
     backend = createSequentialBackend();
   }
   const report = backend.affineScan(prepared.args) as ScanReport;
-  return finish(p, lambda, report, backend.name, prepared.notes);
+  return finish(p, lambda, report, backend.name, [...p.notes, ...prepared.notes]);
 }
 
 /**
@@ -425,8 +441,8 @@ export async function differentiateTrajectory(
 ): Promise<GradientResult> {
   const p = checkProblem(cell, inputs, states, cotangent, options, converged);
   const lambda = new Float64Array(p.batch * p.length * p.size);
-  if (p.path === 'vjp-sequential') return finish(p, lambda, null, 'none', []);
+  if (p.path === 'vjp-sequential') return finish(p, lambda, null, 'none', p.notes);
   const prepared = prepareScan(p, lambda, options.backend, options.workspace);
   const report = await prepared.backend.affineScan(prepared.args);
-  return finish(p, lambda, report, prepared.backend.name, prepared.notes);
+  return finish(p, lambda, report, prepared.backend.name, [...p.notes, ...prepared.notes]);
 }

@@ -32,7 +32,10 @@ export type CotangentOrLoss = FloatArray | LossFunction;
 
 /** Options of the gradient step that follows a solve. */
 export interface GradientOptions
-  extends Pick<AdjointOptions, 'adjoint' | 'adjointPath' | 'inputGradients' | 'workspace'> {
+  extends Pick<
+    AdjointOptions,
+    'adjoint' | 'adjointPath' | 'inputGradients' | 'workspace' | 'maxJacobianBytes'
+  > {
   /**
    * What to do when the forward solve did not converge: `throw` (default) a ConvergenceError carrying the
    * solve result, or `report`: compute the gradient at that trajectory and return it with `converged: false`.
@@ -92,6 +95,7 @@ function adjointOptions(
     adjointPath: options.adjointPath,
     inputGradients: options.inputGradients,
     workspace: options.workspace,
+    maxJacobianBytes: options.maxJacobianBytes,
     batch: solution.batch,
     length: solution.length,
     h0: solveOptions.h0,

@@ -43,6 +43,11 @@ export interface AdjointOptions {
   readonly h0?: FloatArray;
   /** Scan backend for the reverse scan; default the sequential CPU backend. Must support float64 reverse scans. */
   readonly backend?: ScanBackend;
+  /**
+   * With `adjointPath: 'auto'`, the largest dense Jacobian buffer (B·T·n²·8 bytes) the reverse scan may
+   * allocate; beyond it the exact adjoint runs as the reverse VJP loop and a note says so. Default 1 GiB.
+   */
+  readonly maxJacobianBytes?: number;
   /** Scratch memory reused between calls (see {@link AdjointWorkspace}). */
   readonly workspace?: AdjointWorkspace;
   /** Compute ∂L/∂inputs (default true). */
