@@ -1,5 +1,5 @@
 import { BackendUnavailableError, ConvergenceError, type FloatArray, ShapeError } from '@antler/core';
-import { createSequentialBackend } from '@antler/scan';
+import { createCpuBackend, createSequentialBackend } from '@antler/scan';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { solveIVP, type VectorField } from '../src/index.js';
@@ -113,6 +113,21 @@ describe('solveIVP: nonlinear forced pendulum', () => {
     const steps = r.history.map((h) => h.maxStep);
     const k = steps.length - 1;
     expect(steps[k]).toBeLessThan(Math.max(1e-13, 1e-2 * steps[k - 1]));
+  });
+
+  it('runs on any ScanBackend: the Blelloch and chunked CPU scans give the sequential scan’s trajectory', () => {
+    const short = linspace(0, 10, 301);
+    const base = solveIVP(pendulum, y0, short);
+    for (const algorithm of ['blelloch', 'chunked'] as const) {
+      const backend = createCpuBackend({ algorithm });
+      for (const method of ['deer', 'quasi-deer', 'elk'] as const) {
+        const r = solveIVP(pendulum, y0, short, null, { method, backend });
+        expect(r.converged).toBe(true);
+        expect(r.backend).toBe(backend.name);
+        const ref = method === 'deer' ? base : solveIVP(pendulum, y0, short, null, { method });
+        expect(maxAbsDiff(r.states, ref.states)).toBeLessThan(1e-9);
+      }
+    }
   });
 
   it('quasi-DEER, ELK and quasi-ELK reach the same trajectories (to their discretisation error)', () => {

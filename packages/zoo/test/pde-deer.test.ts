@@ -78,6 +78,22 @@ describe('DEER over PDE time steps equals sequential time stepping (float64, 1e-
     checkDeer(allenCahnEquation(grid2d(4, 4, 1, 1, { kind: 'periodic' }), 0.1), 'backward-euler', 5e-2, 25);
   });
 
+  it('float32 DEER stays within float32 accuracy of the float64 sequential run', () => {
+    const sys = allenCahnEquation(g1('neumann'), 0.05);
+    const cell = createTimeStepCell(sys, { scheme: 'crank-nicolson', dt: 2e-2 });
+    const u0 = createRandom(31).fillUniform(new Float64Array(sys.size), 0.05, 0.95);
+    const seq = sequentialRun(cell, u0, 40);
+    const r = solveSync(cell, null, {
+      method: 'deer',
+      dtype: 'float32',
+      length: 40,
+      h0: Float32Array.from(u0),
+    });
+    expect(r.states).toBeInstanceOf(Float32Array);
+    expect(r.converged).toBe(true);
+    expect(maxAbsDiff(r.states, seq)).toBeLessThan(1e-5);
+  });
+
   it('quasi-DEER (direct diagonal of the Euler step) reaches the same trajectory', () => {
     const { iterations } = checkDeer(allenCahnEquation(g1('neumann'), 0.05), 'euler', 1e-2, 40, 'quasi-deer');
     rows.push(`Allen–Cahn euler quasi-DEER: ${iterations} iterations`);
