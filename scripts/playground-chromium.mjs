@@ -27,9 +27,7 @@ export const chromiumFlags = [
  */
 export async function launchChromium() {
   if (!existsSync(chromiumPath)) {
-    throw new Error(
-      `Chromium not found at ${chromiumPath}: install it (apt-get install -y chromium)`,
-    );
+    throw new Error(`Chromium not found at ${chromiumPath}: install it (apt-get install -y chromium)`);
   }
   const profile = mkdtempSync(join(tmpdir(), 'antler-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
