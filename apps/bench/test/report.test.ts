@@ -268,6 +268,25 @@ describe('HTML report in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('renders the real solvers suite (--quick): convergence curves from its series', async () => {
+    const report = await runBench(
+      { suite: 'solvers', quick: true, repeats: 1, warmup: 0, progress: false },
+      () => {},
+    );
+    const file = join(dir, 'solvers.html');
+    writeHtmlReport(file, report);
+    const { page, errors } = browser;
+    await page.goto(pathToFileURL(file).href);
+    const titles = await page.$$eval('svg text.title', (ts) => ts.map((t) => t.textContent ?? ''));
+    expect(titles.some((t) => t.includes('maxResidual vs iteration'))).toBe(true);
+    const points = await page.$$eval('g.series', (gs) =>
+      gs.map((g) => Number(g.getAttribute('data-points'))),
+    );
+    expect(points.length).toBeGreaterThan(0);
+    for (const p of points) expect(p).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+  });
+
   it('renders the real scan suite (--quick) with a chart per panel and the memcpy reference', async () => {
     const report = await runBench(
       { suite: 'scan', quick: true, repeats: 1, warmup: 0, progress: false },
