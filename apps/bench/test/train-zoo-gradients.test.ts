@@ -93,6 +93,8 @@ describe.each(KINDS)('zoo %s', (kind) => {
     });
     expect(solve.converged).toBe(true);
     expect(gradient.exact).toBe(true);
+    // The cell's vjp reproduces its dense Jacobian's transpose products.
+    if (gradient.path === 'dense-reverse-scan') expect(gradient.jacobianVjpMismatch).toBeLessThan(1e-10);
     for (const name of Object.keys(ref.params))
       expect(relErr(gradient.params[name], ref.params[name]), name).toBeLessThan(1e-8);
     if (m > 0) expect(relErr(gradient.inputs, ref.inputs)).toBeLessThan(1e-8);

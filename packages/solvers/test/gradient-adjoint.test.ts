@@ -390,3 +390,30 @@ describe('memory guard of the dense path', () => {
     expect(forced.path).toBe('dense-reverse-scan');
   });
 });
+
+describe('jacobianVjpMismatch', () => {
+  it('is at rounding level for a correct cell and flags a cell whose vjp disagrees with its denseJacobian', () => {
+    const cell = gruCell(4, 2, 90);
+    const { inputs, h0, g, states } = setup(cell, 2, 30, 91);
+    const good = differentiateTrajectorySync(cell, inputs, states, g, { batch: 2, h0 });
+    expect(good.jacobianVjpMismatch).toBeLessThan(1e-13);
+    expect(good.notes).toEqual([]);
+    const vjp = cell.vjp as NonNullable<Cell['vjp']>;
+    // A buggy custom cell: its vjp forgets 10 % of the h-part.
+    const buggy: Cell = {
+      ...cell,
+      vjp: (h, ho, x, xo, gg, go, gh, gho, gx, gxo, gp) => {
+        const tmp = new Float64Array(4);
+        vjp(h, ho, x, xo, gg, go, tmp, 0, gx, gxo, gp);
+        for (let i = 0; i < 4; i++) gh[gho + i] += 0.9 * tmp[i];
+      },
+    };
+    const bad = differentiateTrajectorySync(buggy, inputs, states, g, { batch: 2, h0 });
+    expect(bad.jacobianVjpMismatch).toBeGreaterThan(1e-3);
+    expect(bad.notes.join(' ')).toMatch(/denseJacobian and vjp disagree/);
+    expect(
+      differentiateTrajectorySync(cell, inputs, states, g, { batch: 2, h0, adjointPath: 'vjp-sequential' })
+        .jacobianVjpMismatch,
+    ).toBeNull();
+  });
+});

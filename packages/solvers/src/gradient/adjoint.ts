@@ -257,18 +257,24 @@ function prepareScan(
   };
 }
 
-/** Runs every per-step VJP with λ_t as the cotangent of step t; writes ∂L/∂h0 from step 1. */
+/**
+ * Runs every per-step VJP with λ_t as the cotangent of step t; writes ∂L/∂h0 from step 1. Returns the
+ * largest |vjp_h(λ_t) − (λ_{t−1} − g_{t−1})| relative to max |λ|: the VJP's h-part must reproduce the
+ * reverse scan's J_tᵀ λ_t, so this checks the cell's `denseJacobian` against its `vjp` for free.
+ */
 function accumulateVjps(
   p: AdjointProblem,
   lambda: Float64Array,
   gradParams: GradientMap,
   gradX: Float64Array | null,
   gradH0: Float64Array,
-): void {
-  const { cell, batch: B, length: T, size: n, inputSize: m, inputs, states } = p;
+): number {
+  const { cell, batch: B, length: T, size: n, inputSize: m, inputs, states, cotangent: g } = p;
   const vjp = cell.vjp as NonNullable<Cell['vjp']>;
-  const discard = new Float64Array(n);
+  const hPart = new Float64Array(n);
   const h0 = p.h0 ?? zeroState(n);
+  let mismatch = 0;
+  let scale = 0;
   for (let b = 0; b < B; b++) {
     const h0Off = p.h0 === null || p.h0Broadcast ? 0 : b * n;
     const gh0Off = p.h0Broadcast ? 0 : b * n;
@@ -277,11 +283,17 @@ function accumulateVjps(
       if (t === 0) {
         vjp(h0, h0Off, inputs, k * m, lambda, k * n, gradH0, gh0Off, gradX, k * m, gradParams);
       } else {
-        discard.fill(0);
-        vjp(states, (k - 1) * n, inputs, k * m, lambda, k * n, discard, 0, gradX, k * m, gradParams);
+        hPart.fill(0);
+        vjp(states, (k - 1) * n, inputs, k * m, lambda, k * n, hPart, 0, gradX, k * m, gradParams);
+        const prev = (k - 1) * n;
+        for (let i = 0; i < n; i++) {
+          mismatch = Math.max(mismatch, Math.abs(hPart[i] - (lambda[prev + i] - g[prev + i])));
+          scale = Math.max(scale, Math.abs(lambda[prev + i]));
+        }
       }
     }
   }
+  return scale > 0 ? mismatch / scale : mismatch;
 }
 
 /** Backpropagation through time: λ_{t−1} = g_{t−1} + vjp_h(λ_t), every VJP also feeding ∂θ and ∂x. */
@@ -344,8 +356,20 @@ function finish(
   const gradX =
     p.inputGradients && p.inputSize > 0 ? new Float64Array(p.batch * p.length * p.inputSize) : null;
   const gradH0 = new Float64Array(p.h0Broadcast ? p.size : p.batch * p.size);
+  let consistency: number | null = null;
+  const allNotes = [...notes];
   if (p.path === 'vjp-sequential') reverseVjpLoop(p, lambda, gradParams, gradX, gradH0);
-  else accumulateVjps(p, lambda, gradParams, gradX, gradH0);
+  else {
+    const mismatch = accumulateVjps(p, lambda, gradParams, gradX, gradH0);
+    if (p.mode === 'exact') {
+      consistency = mismatch;
+      if (mismatch > 1e-6) {
+        allNotes.push(
+          `the cell's denseJacobian and vjp disagree (relative mismatch ${mismatch.toExponential(1)}): the gradient is suspect; check the cell with a finite-difference Jacobian test`,
+        );
+      }
+    }
+  }
   // Check λ itself, whatever the backend's report said: the VJP loop path has no report.
   const bad = firstNonFiniteIndex(lambda);
   if (bad >= 0 || (report !== null && !report.finite)) {
@@ -374,7 +398,8 @@ function finish(
     path: p.path,
     backend: backendName,
     converged: p.converged,
-    notes,
+    jacobianVjpMismatch: consistency,
+    notes: allNotes,
     seconds: (performance.now() - p.started) / 1000,
   };
 }

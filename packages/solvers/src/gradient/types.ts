@@ -77,6 +77,12 @@ export interface GradientResult {
    * that of a wrong trajectory; {@link solveAndDifferentiate} throws instead unless told to report.
    */
   readonly converged: boolean;
+  /**
+   * For the exact dense path: max |vjp_h(λ_t) − J_tᵀ λ_t| / max |λ| — the cell's `vjp` checked against its
+   * `denseJacobian` at no extra cost (≈ 1e-16 for a correct cell; a note is added above 1e-6). Null for
+   * the other paths.
+   */
+  readonly jacobianVjpMismatch: number | null;
   /** Anything a user must know about how the gradient was computed (a backend substituted, …). */
   readonly notes: readonly string[];
   /** Wall time of the backward pass in seconds. */
