@@ -302,6 +302,38 @@ describe('solveIVP: inputs, fallbacks and errors', () => {
     expect(maxAbsDiff(rk.states, r.states)).toBeLessThan(1e-8);
   });
 
+  it('batch: B sequences equal B separate solves; y0 may be broadcast; inputs are [B][T][m]', () => {
+    const times = linspace(0, 5, 101);
+    const y0s = [1.2, 0, -0.4, 0.3, 0.1, -1];
+    const r = solveIVP(pendulum, y0s, times, null, { batch: 3 });
+    expect(r.batch).toBe(3);
+    expect(r.converged).toBe(true);
+    expect(r.convergedPerSequence).toEqual([true, true, true]);
+    for (let b = 0; b < 3; b++) {
+      const one = solveIVP(pendulum, y0s.slice(2 * b, 2 * b + 2), times);
+      expect(maxAbsDiff(r.states.subarray(b * 202, (b + 1) * 202), one.states)).toBe(0);
+      expect(r.iterationsPerSequence[b]).toBe(one.iterations);
+    }
+    expect(r.iterations).toBe(Math.max(...r.iterationsPerSequence));
+    const broadcast = solveIVP(pendulum, [1.2, 0], times, null, { batch: 2, method: 'dopri5' });
+    expect(maxAbsDiff(broadcast.states.subarray(0, 202), broadcast.states.subarray(202))).toBe(0);
+    const inputs = new Float64Array(2 * 41);
+    for (let i = 0; i < 41; i++) {
+      inputs[i] = i / 20;
+      inputs[41 + i] = -i / 20;
+    }
+    const d = solveIVP(driven, [0, 0], linspace(0, 2, 41), inputs, { batch: 2 });
+    for (let i = 0; i < 41; i++) {
+      const t = i / 20;
+      expect(Math.abs(d.states[i] - (t - 1 + Math.exp(-t)))).toBeLessThan(1e-8);
+      expect(Math.abs(d.states[41 + i] + (t - 1 + Math.exp(-t)))).toBeLessThan(1e-8);
+    }
+    expect(() => solveIVP(pendulum, [1, 2, 3], times, null, { batch: 2 })).toThrow(/y0/);
+    expect(() => solveIVP(driven, [0, 0], linspace(0, 2, 41), new Float64Array(41), { batch: 2 })).toThrow(
+      /inputs/,
+    );
+  });
+
   it('reports non-convergence, throws on request and falls back to dopri5 on request', () => {
     const times = linspace(0, 10, 200);
     const r = solveIVP(pendulum, [1.2, 0], times, null, { maxIter: 1 });

@@ -36,6 +36,12 @@ export type OdeDiscretisation = 'exponential-hermite' | 'exponential-trapezoid';
 export interface SolveIvpOptions {
   /** Method; default `'deer'`. */
   readonly method?: IvpMethod;
+  /**
+   * Batch size B: `y0` is `[B][n]` (or `[n]`, broadcast), `inputs` `[B][T][m]`, `initialGuess` `[B][T][n]`,
+   * states `[B][T][n]`. Default 1. Sequences are solved one after another (each with its own Newton
+   * iteration); the result merges them.
+   */
+  readonly batch?: number;
   /** Element type of the states (and of the scan buffers); default `'float64'`. */
   readonly dtype?: DType;
   /**
@@ -71,8 +77,14 @@ export interface SolveIvpOptions {
 
 /** The result of `solveIVP`. */
 export interface SolveIvpResult {
-  /** States `[T][n]` at `times` (row 0 is y0). */
+  /** States `[B][T][n]` at `times` (row 0 of each sequence is its y0). */
   readonly states: FloatArray;
+  /** Batch size B. */
+  readonly batch: number;
+  /** Per-sequence convergence. */
+  readonly convergedPerSequence: readonly boolean[];
+  /** Newton iterations per sequence. */
+  readonly iterationsPerSequence: readonly number[];
   /** The output times. */
   readonly times: Float64Array;
   readonly dtype: DType;
@@ -81,14 +93,14 @@ export interface SolveIvpResult {
   readonly size: number;
   /** DEER methods: the Newton iteration met the tolerance; rk4/dopri5: the integration completed. */
   readonly converged: boolean;
-  /** Newton iterations run (0 for rk4/dopri5). */
+  /** Newton iterations run, the largest over sequences (0 for rk4/dopri5). */
   readonly iterations: number;
   /**
    * Final max |r_i| of the discretised equations, r_i = y_{i+1} − A_i y_i − b_i with A_i, b_i
    * linearised at the returned trajectory (DEER methods; 0 for rk4/dopri5).
    */
   readonly residual: number;
-  /** One record per Newton iteration. */
+  /** One record per Newton iteration (merged over sequences: max steps and residuals, summed `active`). */
   readonly history: readonly IterationRecord[];
   /** Everything a user must know (finite-difference Jacobians, non-finite values, rejections, …). */
   readonly events: readonly SolverEvent[];

@@ -25,7 +25,8 @@ const IVP_METHODS: readonly IvpMethod[] = ['deer', 'quasi-deer', 'elk', 'quasi-e
 
 /**
  * Solves the initial-value problem dy/dt = f(y, x(t), t), y(times[0]) = y0, returning y at every one of
- * `times` (T ≥ 1 strictly monotone values). `inputs` holds x at `times`, `[T][m]` (omit when m = 0).
+ * `times` (T ≥ 1 strictly monotone values). `inputs` holds x at `times`, `[T][m]` (omit when m = 0);
+ * with `options.batch` = B, `y0` is `[B][n]` and `inputs` `[B][T][m]`.
  *
  * The DEER methods need a synchronous scan backend (the default is the sequential CPU backend). Their
  * discretisation uses exact matrix exponentials (exact for linear constant-coefficient systems) with an
@@ -92,6 +93,8 @@ export function solveIVP(
       );
     }
   }
+  const B = checkInteger(options.batch ?? 1, 'options.batch', 1);
+  if (B > 1) return solveBatch(field, B, y0, t64, inputs, options, started);
   if (!y0 || y0.length !== n) {
     throw new ShapeError('y0', `[n=${n}] (${n} elements)`, y0 ? `length ${y0.length}` : describeValue(y0));
   }
@@ -112,9 +115,22 @@ export function solveIVP(
     if (!(v >= 0) || !Number.isFinite(v)) throw new ShapeError(name, 'a finite number ≥ 0', describeValue(v));
   }
   const finish = (
-    r: Omit<SolveIvpResult, 'seconds' | 'times' | 'dtype' | 'method' | 'size'>,
+    r: Omit<
+      SolveIvpResult,
+      | 'seconds'
+      | 'times'
+      | 'dtype'
+      | 'method'
+      | 'size'
+      | 'batch'
+      | 'convergedPerSequence'
+      | 'iterationsPerSequence'
+    >,
   ): SolveIvpResult => ({
     ...r,
+    batch: 1,
+    convergedPerSequence: [r.converged],
+    iterationsPerSequence: [r.iterations],
     times: t64,
     dtype,
     method,
@@ -230,6 +246,7 @@ export function solveIVP(
       ...result,
       states,
       converged: stats.completed,
+      convergedPerSequence: [stats.completed],
       evaluations: result.evaluations + stats.evaluations,
       events: [
         ...result.events,
@@ -242,6 +259,68 @@ export function solveIVP(
     };
   }
   return result;
+}
+
+/** Solves B sequences one after another and merges their results (see `SolveIvpOptions.batch`). */
+function solveBatch(
+  field: VectorField,
+  B: number,
+  y0: ArrayLike<number>,
+  times: Float64Array,
+  inputs: FloatArray | null | undefined,
+  options: SolveIvpOptions,
+  started: number,
+): SolveIvpResult {
+  const n = field.stateSize;
+  const m = field.inputSize;
+  const T = times.length;
+  if (!y0 || (y0.length !== B * n && y0.length !== n)) {
+    throw new ShapeError(
+      'y0',
+      `[B=${B}][n=${n}] (${B * n} elements) or [n=${n}]`,
+      y0 ? `length ${y0.length}` : describeValue(y0),
+    );
+  }
+  if (m > 0 || (inputs !== undefined && inputs !== null))
+    checkLength('inputs', inputs, [B, T, m], ['B', 'T', 'm']);
+  if (options.initialGuess !== undefined)
+    checkLength('options.initialGuess', options.initialGuess, [B, T, n], ['B', 'T', 'n']);
+  const parts: SolveIvpResult[] = [];
+  for (let b = 0; b < B; b++) {
+    const yb = y0.length === n ? y0 : Array.prototype.slice.call(y0, b * n, (b + 1) * n);
+    const xb = inputs ? inputs.subarray(b * T * m, (b + 1) * T * m) : inputs;
+    const guess = options.initialGuess?.subarray(b * T * n, (b + 1) * T * n);
+    parts.push(solveIVP(field, yb, times, xb, { ...options, batch: 1, initialGuess: guess }));
+  }
+  const first = parts[0];
+  const states = allocate(first.dtype, B * T * n);
+  parts.forEach((p, b) => states.set(p.states, b * T * n));
+  const iterations = Math.max(...parts.map((p) => p.iterations));
+  const history = [];
+  for (let k = 0; k < Math.max(...parts.map((p) => p.history.length)); k++) {
+    const recs = parts.map((p) => p.history[k]).filter((r) => r !== undefined);
+    history.push({
+      iteration: k + 1,
+      maxStep: Math.max(...recs.map((r) => r.maxStep)),
+      maxResidual: Math.max(...recs.map((r) => r.maxResidual)),
+      residualNorm: Math.sqrt(recs.reduce((s, r) => s + r.residualNorm ** 2, 0)),
+      active: recs.reduce((s, r) => s + r.active, 0),
+    });
+  }
+  return {
+    ...first,
+    states,
+    batch: B,
+    converged: parts.every((p) => p.converged),
+    convergedPerSequence: parts.map((p) => p.converged),
+    iterationsPerSequence: parts.map((p) => p.iterations),
+    iterations,
+    residual: Math.max(...parts.map((p) => p.residual)),
+    history,
+    events: parts.flatMap((p, b) => p.events.map((e) => ({ ...e, sequence: b }))),
+    evaluations: parts.reduce((s, p) => s + p.evaluations, 0),
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 function firstBad(a: FloatArray): number {
