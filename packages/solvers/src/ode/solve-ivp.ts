@@ -9,6 +9,7 @@ import {
   checkLength,
   describeValue,
   type FloatArray,
+  type IterationRecord,
   ShapeError,
   type SolverEvent,
   supportsAffine,
@@ -294,9 +295,9 @@ function solveBatch(
   }
   const first = parts[0];
   const states = allocate(first.dtype, B * T * n);
-  parts.forEach((p, b) => states.set(p.states, b * T * n));
+  for (let b = 0; b < B; b++) states.set(parts[b].states, b * T * n);
   const iterations = Math.max(...parts.map((p) => p.iterations));
-  const history = [];
+  const history: IterationRecord[] = [];
   for (let k = 0; k < Math.max(...parts.map((p) => p.history.length)); k++) {
     const recs = parts.map((p) => p.history[k]).filter((r) => r !== undefined);
     history.push({
