@@ -1,3 +1,4 @@
+import { solveIVP, type VectorField } from '@antler/solvers';
 import { describe, expect, it } from 'vitest';
 import {
   allenCahnEquation,
@@ -303,6 +304,46 @@ describe('closed forms and conserved quantities', () => {
         prevMass = m;
       }
     }
+  });
+
+  it('FitzHugh–Nagumo with uniform data and zero-flux boundaries follows the point ODE (RK4 vs dopri5)', () => {
+    const params = { du: 0.05, dv: 0.01, a: 0.7, b: 0.8, epsilon: 0.08, current: 0.5 };
+    const sys = fitzHughNagumoEquation(grid2d(3, 4, 1, 1, { kind: 'neumann' }), params);
+    const u0 = new Float64Array(sys.size);
+    for (let p = 0; p < 12; p++) {
+      u0[2 * p] = 0.5;
+      u0[2 * p + 1] = 0.4;
+    }
+    const steps = 200;
+    const dt = 0.05;
+    const traj = sequentialRun(createTimeStepCell(sys, { scheme: 'rk4', dt }), u0, steps);
+    // The point model u' = u − u³/3 − v + I, v' = ε(u + a − b v), integrated by dopri5 at 1e-12.
+    const point: VectorField = {
+      stateSize: 2,
+      inputSize: 0,
+      evaluate: (y, yo, _x, _xo, _t, o, oo) => {
+        const u = y[yo];
+        const v = y[yo + 1];
+        o[oo] = u - (u * u * u) / 3 - v + params.current;
+        o[oo + 1] = params.epsilon * (u + params.a - params.b * v);
+      },
+    };
+    const times = Float64Array.from({ length: steps + 1 }, (_, i) => i * dt);
+    const ref = solveIVP(point, [0.5, 0.4], times, null, {
+      method: 'dopri5',
+      atol: 1e-12,
+      rtol: 1e-12,
+    });
+    let err = 0;
+    for (let t = 0; t < steps; t++)
+      for (let p = 0; p < 12; p++)
+        for (let k = 0; k < 2; k++)
+          err = Math.max(err, Math.abs(traj[t * sys.size + 2 * p + k] - ref.states[(t + 1) * 2 + k]));
+    expect(err).toBeLessThan(1e-6);
+    // It does move: u rises from 0.5 by more than 1 (a spike) within the run.
+    let rise = 0;
+    for (let t = 0; t < steps; t++) rise = Math.max(rise, traj[t * sys.size] - u0[0]);
+    expect(rise).toBeGreaterThan(1);
   });
 
   it('throws typed errors for bad grids, equations and steps', () => {
