@@ -78,6 +78,26 @@ describe('DEER over PDE time steps equals sequential time stepping (float64, 1e-
     checkDeer(allenCahnEquation(grid2d(4, 4, 1, 1, { kind: 'periodic' }), 0.1), 'backward-euler', 5e-2, 25);
   });
 
+  it('forced cells (inputs [T][n]) under DEER equal sequential stepping, every scheme', () => {
+    const sys = fisherKppEquation(g1('neumann'), 1e-3, 1);
+    for (const scheme of ['euler', 'rk4', 'backward-euler', 'crank-nicolson'] as const) {
+      const cell = createTimeStepCell(sys, { scheme, dt: 5e-2, forcing: true });
+      const rng = createRandom(17);
+      const u0 = rng.fillUniform(new Float64Array(sys.size), 0.1, 0.9);
+      const inputs = rng.fillNormal(new Float64Array(30 * sys.size), 0, 0.1);
+      const seq = new Float64Array(30 * sys.size);
+      let prev: Float64Array = u0;
+      for (let t = 0; t < 30; t++) {
+        const next = seq.subarray(t * sys.size, (t + 1) * sys.size);
+        cell.step(prev, 0, inputs, t * sys.size, next, 0);
+        prev = next;
+      }
+      const r = solveSync(cell, inputs, { method: 'deer', h0: u0, initialGuess: 'h0', atol: 1e-12, rtol: 0 });
+      expect(r.converged).toBe(true);
+      expect(maxAbsDiff(r.states, seq)).toBeLessThan(1e-10);
+    }
+  });
+
   it('float32 DEER stays within float32 accuracy of the float64 sequential run', () => {
     const sys = allenCahnEquation(g1('neumann'), 0.05);
     const cell = createTimeStepCell(sys, { scheme: 'crank-nicolson', dt: 2e-2 });

@@ -44,6 +44,11 @@ export interface TimeStepOptions {
   readonly newtonTolerance?: number;
   /** Inner Newton iteration limit; default 50. */
   readonly newtonMaxIter?: number;
+  /**
+   * Additive forcing as the cell's input: du/dt = F(u) + x_t with x_t (n values, one per unknown) held
+   * constant over step t, so `inputSize` = n. Default false (no inputs).
+   */
+  readonly forcing?: boolean;
 }
 
 /** Counters of the inner solves (θ-methods), for reports. */
@@ -62,7 +67,7 @@ export interface InnerSolveStats {
 export class TimeStepCell implements Cell {
   readonly kind: string;
   readonly stateSize: number;
-  readonly inputSize = 0;
+  readonly inputSize: number;
   readonly config: Readonly<Record<string, string | number | boolean>>;
   readonly system: MolSystem;
   readonly scheme: TimeScheme;
@@ -91,6 +96,10 @@ export class TimeStepCell implements Cell {
   private readonly matC: Float64Array;
   /** Lazily allocated n×n scratch for diagonals and VJPs that go through the dense Jacobian. */
   private full: Float64Array | null = null;
+  private fullX: Float64Array | null = null;
+  /** The forcing of the current call (null without `forcing`). */
+  private fx: FloatArray | null = null;
+  private fxo = 0;
 
   constructor(system: MolSystem, options: TimeStepOptions) {
     const scheme = options.scheme ?? 'backward-euler';
@@ -111,8 +120,9 @@ export class TimeStepCell implements Cell {
     this.maxIter = checkInteger(options.newtonMaxIter ?? 50, 'newtonMaxIter', 1);
     const n = system.size;
     this.stateSize = n;
+    this.inputSize = options.forcing ? n : 0;
     this.kind = `pde-${system.name}-${scheme}`;
-    this.config = { ...system.config, scheme, dt: this.dt };
+    this.config = { ...system.config, scheme, dt: this.dt, forcing: !!options.forcing };
     this.coo = createCoo(n, system.maxEntries);
     this.banded =
       system.halfBandwidth === null ? null : createBanded(n, Math.min(system.halfBandwidth, n - 1));
@@ -127,6 +137,19 @@ export class TimeStepCell implements Cell {
     this.matA = new Float64Array(dense ? n * n : 0);
     this.matB = new Float64Array(dense ? n * n : 0);
     this.matC = new Float64Array(scheme === 'rk4' ? n * n : 0);
+  }
+
+  /** Remembers the forcing x_t of the current call. */
+  private setForcing(x: FloatArray, xo: number): void {
+    this.fx = this.inputSize > 0 ? x : null;
+    this.fxo = xo;
+  }
+
+  /** F(u) + x_t. */
+  private rhs(u: FloatArray, uo: number, out: Float64Array): void {
+    this.system.rhs(u, uo, out, 0);
+    const x = this.fx;
+    if (x) for (let i = 0; i < this.stateSize; i++) out[i] += x[this.fxo + i];
   }
 
   /** Factorises M = I − θΔt J_F(w) (Jacobian already in `this.coo`). */
@@ -178,14 +201,16 @@ export class TimeStepCell implements Cell {
     const dt = this.dt;
     // c = u + (1 − θ)Δt F(u) (kept in k[0]); start Newton from w = u.
     const c = this.k[0];
-    if (th < 1) sys.rhs(u, uo, tmp, 0);
+    if (th < 1) this.rhs(u, uo, tmp);
+    // θ-weighted forcing enters both sides; fold the implicit part into c as well (x is constant).
+    const x = this.fx;
     for (let i = 0; i < n; i++) {
-      c[i] = u[uo + i] + (th < 1 ? (1 - th) * dt * tmp[i] : 0);
+      c[i] = u[uo + i] + (th < 1 ? (1 - th) * dt * tmp[i] : 0) + (x ? th * dt * x[this.fxo + i] : 0);
       w[i] = u[uo + i];
     }
     this.stats.solves++;
     for (let it = 1; it <= this.maxIter; it++) {
-      sys.rhs(w, 0, tmp, 0);
+      sys.rhs(w, 0, tmp, 0); // F(w) only: θΔt·x is already in c
       let wMax = 0;
       for (let i = 0; i < n; i++) {
         r[i] = c[i] + th * dt * tmp[i] - w[i]; // −G(w)
@@ -212,12 +237,12 @@ export class TimeStepCell implements Cell {
   }
 
   /** Writes the next state to `out[oo …]`. */
-  step(h: FloatArray, ho: number, _x: FloatArray, _xo: number, out: FloatArray, oo: number): void {
+  step(h: FloatArray, ho: number, x: FloatArray, xo: number, out: FloatArray, oo: number): void {
     const n = this.stateSize;
-    const sys = this.system;
     const dt = this.dt;
+    this.setForcing(x, xo);
     if (this.scheme === 'euler') {
-      sys.rhs(h, ho, this.tmp, 0);
+      this.rhs(h, ho, this.tmp);
       for (let i = 0; i < n; i++) out[oo + i] = h[ho + i] + dt * this.tmp[i];
       return;
     }
@@ -236,13 +261,12 @@ export class TimeStepCell implements Cell {
   private rk4Stages(h: FloatArray, ho: number, jac?: (stage: number, state: Float64Array) => void): void {
     const n = this.stateSize;
     const dt = this.dt;
-    const sys = this.system;
     const w = this.w;
     for (let i = 0; i < n; i++) w[i] = h[ho + i];
     const factors = [0.5, 0.5, 1];
     for (let s = 0; s < 4; s++) {
       if (jac) jac(s, w);
-      sys.rhs(w, 0, this.k[s], 0);
+      this.rhs(w, 0, this.k[s]);
       if (s < 3) for (let i = 0; i < n; i++) w[i] = h[ho + i] + factors[s] * dt * this.k[s][i];
     }
   }
@@ -261,6 +285,7 @@ export class TimeStepCell implements Cell {
     const n = this.stateSize;
     const dt = this.dt;
     const sys = this.system;
+    this.setForcing(x, xo);
     if (this.scheme === 'euler') {
       this.step(h, ho, x, xo, f, fo);
       sys.jacobian(h, ho, this.coo);
@@ -338,6 +363,7 @@ export class TimeStepCell implements Cell {
     dOff: number,
   ): void {
     const n = this.stateSize;
+    this.setForcing(x, xo);
     if (this.scheme === 'euler') {
       this.step(h, ho, x, xo, f, fo);
       this.system.jacobianDiagonal(h, ho, this.tmp);
@@ -355,7 +381,10 @@ export class TimeStepCell implements Cell {
     for (let i = 0; i < n; i++) diag[dOff + i] = this.matB[i * n + i];
   }
 
-  /** Adds gᵀ ∂s_t/∂s_{t−1} to `gradH` (through the dense Jacobian; the step has no inputs or parameters). */
+  /**
+   * Adds gᵀ ∂s_t/∂s_{t−1} to `gradH` and, with `forcing`, gᵀ ∂s_t/∂x_t to `gradX` (Euler: sparse, O(nnz);
+   * RK4 and θ-methods through dense Jacobians). The step has no parameters.
+   */
   vjp(
     h: FloatArray,
     ho: number,
@@ -365,18 +394,22 @@ export class TimeStepCell implements Cell {
     go: number,
     gradH: FloatArray,
     gho: number,
-    _gradX?: FloatArray | null,
-    _gradXOffset?: number,
+    gradX?: FloatArray | null,
+    gradXOffset = 0,
     _gradParams?: GradientMap | null,
   ): void {
     const n = this.stateSize;
+    const dt = this.dt;
+    this.setForcing(x, xo);
+    const wantX = this.inputSize > 0 && !!gradX;
     if (this.scheme === 'euler') {
-      // gᵀ(I + Δt J) = g + Δt Jᵀg.
+      // gᵀ(I + Δt J) = g + Δt Jᵀg;  ∂/∂x = Δt I.
       this.system.jacobian(h, ho, this.coo);
       const coo = this.coo;
       for (let i = 0; i < n; i++) gradH[gho + i] += g[go + i];
       for (let e = 0; e < coo.count; e++)
-        gradH[gho + coo.cols[e]] += this.dt * coo.values[e] * g[go + coo.rows[e]];
+        gradH[gho + coo.cols[e]] += dt * coo.values[e] * g[go + coo.rows[e]];
+      if (wantX && gradX) for (let i = 0; i < n; i++) gradX[gradXOffset + i] += dt * g[go + i];
       return;
     }
     this.full ??= new Float64Array(n * n);
@@ -387,6 +420,43 @@ export class TimeStepCell implements Cell {
       if (gi === 0) continue;
       for (let j = 0; j < n; j++) gradH[gho + j] += gi * full[i * n + j];
     }
+    if (!wantX || !gradX) return;
+    this.fullX ??= new Float64Array(n * n);
+    const fx = this.fullX;
+    if (this.scheme === 'rk4') this.rk4InputJacobian(h, ho, fx);
+    else {
+      // ∂w/∂x = Δt (I − θΔt J_F(w))⁻¹; the factors of M at w are still in place after denseJacobian.
+      fx.fill(0);
+      for (let i = 0; i < n; i++) fx[i * n + i] = dt;
+      for (let j = 0; j < n; j++) this.solveIteration(fx, j, n);
+    }
+    for (let i = 0; i < n; i++) {
+      const gi = g[go + i];
+      if (gi === 0) continue;
+      for (let j = 0; j < n; j++) gradX[gradXOffset + j] += gi * fx[i * n + j];
+    }
+  }
+
+  /** RK4: ∂s_t/∂x_t by the chain rule (stage inputs enter every slope). Writes n×n to `out`. */
+  private rk4InputJacobian(h: FloatArray, ho: number, out: Float64Array): void {
+    const n = this.stateSize;
+    const dt = this.dt;
+    const dX = this.matA;
+    const K = this.matB;
+    const acc = this.matC;
+    dX.fill(0);
+    acc.fill(0);
+    const weights = [1, 2, 2, 1];
+    const factors = [0.5, 0.5, 1];
+    this.rk4Stages(h, ho, (s, state) => {
+      // K_s = J_F(u_s) dX_s + I;  dX_{s+1} = c_s Δt K_s.
+      this.system.jacobian(state, 0, this.coo);
+      cooTimesDense(this.coo, dX, K);
+      for (let i = 0; i < n; i++) K[i * n + i] += 1;
+      for (let i = 0; i < n * n; i++) acc[i] += weights[s] * K[i];
+      if (s < 3) for (let i = 0; i < n * n; i++) dX[i] = factors[s] * dt * K[i];
+    });
+    for (let i = 0; i < n * n; i++) out[i] = (dt / 6) * acc[i];
   }
 }
 
