@@ -32,3 +32,4 @@ export * from './ode/rk4.js';
 export * from './ode/solve-ivp.js';
 export * from './ode/vector-field.js';
 export * from './ode/time-derivative.js';
+export * from './ode/adjoint-ivp.js';

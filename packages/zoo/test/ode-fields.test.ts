@@ -1,5 +1,5 @@
 import { zerosLike } from '@antler/core';
-import { solveIVP, type VectorField } from '@antler/solvers';
+import { ivpGradients, solveIVP, type VectorField } from '@antler/solvers';
 import { describe, expect, it } from 'vitest';
 import {
   createHamiltonianVectorField,
@@ -147,6 +147,44 @@ describe('MLP vector field', () => {
     for (let i = 0; i < 2; i++) expect(gx[i]).toBeCloseTo(fd(x, i), 7);
     for (const [name, t] of Object.entries(field.parameters))
       for (let i = 0; i < t.data.length; i++) expect(gp[name][i]).toBeCloseTo(fd(t.data, i), 7);
+  });
+
+  it('ivpGradients (continuous adjoint) matches finite differences of a loss through dopri5, for y0, x and θ', () => {
+    const field = createMlpVectorField({
+      stateSize: 2,
+      inputSize: 1,
+      hidden: [5],
+      activation: 'tanh',
+      timeFeature: true,
+      seed: 13,
+    });
+    const times = Float64Array.from([0, 0.3, 0.5, 1, 1.4, 2]);
+    const inputs = Float64Array.from([0.2, -0.1, 0.4, 0.3, -0.2, 0.1]);
+    const rng = createRandom(2);
+    const c = rng.fillNormal(new Float64Array(12));
+    const y0 = Float64Array.from([0.5, -0.4]);
+    const opts = { method: 'dopri5', atol: 1e-12, rtol: 1e-12 } as const;
+    const loss = () => {
+      const r = solveIVP(field, y0, times, inputs, opts);
+      let l = 0;
+      for (let i = 0; i < r.states.length; i++) l += r.states[i] * c[i];
+      return l;
+    };
+    const fwd = solveIVP(field, y0, times, inputs, opts);
+    const g = ivpGradients(field, times, fwd.states, c, inputs, { atol: 1e-12, rtol: 1e-12 });
+    const fd = (arr: Float64Array, i: number) => {
+      const old = arr[i];
+      arr[i] = old + 1e-6;
+      const p = loss();
+      arr[i] = old - 1e-6;
+      const m = loss();
+      arr[i] = old;
+      return (p - m) / 2e-6;
+    };
+    for (let i = 0; i < 2; i++) expect(g.y0[i]).toBeCloseTo(fd(y0, i), 6);
+    for (const [name, t] of Object.entries(field.parameters))
+      for (let i = 0; i < t.data.length; i++) expect(g.parameters[name][i]).toBeCloseTo(fd(t.data, i), 6);
+    expect(Math.abs(g.parameters['layers.0.weight'][0])).toBeGreaterThan(1e-4);
   });
 
   it('rejects bad shapes with typed errors', () => {

@@ -76,8 +76,9 @@ export interface Dopri5Stats {
 
 /**
  * Integrates dy/dt = f(y, x(t), t) with adaptive Dormand–Prince 5(4) steps, writing y(times[i]) to
- * `out[i*n …]` through the dense output (steps are not forced onto `times`). `times` must be monotone;
- * out[0 … n) = y0. Inputs (`[T][m]` at `times`) are linearly interpolated at the stages.
+ * `out[i*n …]` through the dense output (steps are not forced onto `times`, except with inputs: those are
+ * linearly interpolated at the stages, and steps end at every sample so none straddles a kink). `times`
+ * must be monotone; out[0 … n) = y0.
  *
  * @example
  * ```ts
@@ -176,7 +177,10 @@ export function dopri5Into(
         completed: false,
         failure: `step size underflow at t = ${t}`,
       };
-    const remaining = (tEnd - t) * dir;
+    // With inputs, x(t) is piecewise linear with kinks at `times`: end steps there so that no step
+    // straddles a kink (dopri5's error estimate assumes a smooth right-hand side).
+    const stop = m > 0 ? times[nextOut] : tEnd;
+    const remaining = (stop - t) * dir;
     if (h >= remaining) h = remaining;
     const hs = dir * h;
     for (let j = 0; j < n; j++) tmp[j] = y[j] + hs * A21 * k1[j];
@@ -189,7 +193,7 @@ export function dopri5Into(
     f(t + C5 * hs, tmp, k5);
     for (let j = 0; j < n; j++)
       tmp[j] = y[j] + hs * (A61 * k1[j] + A62 * k2[j] + A63 * k3[j] + A64 * k4[j] + A65 * k5[j]);
-    const tNew = remaining === h ? tEnd : t + hs;
+    const tNew = remaining === h ? stop : t + hs;
     f(tNew, tmp, k6);
     for (let j = 0; j < n; j++)
       y1[j] = y[j] + hs * (A71 * k1[j] + A73 * k3[j] + A74 * k4[j] + A75 * k5[j] + A76 * k6[j]);
