@@ -149,7 +149,7 @@ describe('MLP vector field', () => {
       for (let i = 0; i < t.data.length; i++) expect(gp[name][i]).toBeCloseTo(fd(t.data, i), 7);
   });
 
-  it('ivpGradients (continuous adjoint) matches finite differences of a loss through dopri5, for y0, x and θ', () => {
+  it('ivpGradients (continuous adjoint) matches finite differences of a loss through dopri5, for y0 and θ', () => {
     const field = createMlpVectorField({
       stateSize: 2,
       inputSize: 1,
@@ -293,6 +293,36 @@ describe('Hamiltonian vector field', () => {
     let err = 0;
     for (let i = 0; i < r.states.length; i++) err = Math.max(err, Math.abs(deer.states[i] - r.states[i]));
     expect(err).toBeLessThan(1e-4);
+  });
+
+  it('ivpGradients through the Hamiltonian flow matches finite differences (y0 and θ)', () => {
+    const small = createHamiltonianVectorField({ stateSize: 2, hidden: [4], activation: 'tanh', seed: 8 });
+    const times = Float64Array.from([0, 0.5, 1.5]);
+    const c = createRandom(4).fillNormal(new Float64Array(6));
+    const y0 = Float64Array.from([0.3, -0.6]);
+    const opts = { method: 'dopri5', atol: 1e-12, rtol: 1e-12 } as const;
+    const loss = () => {
+      const r = solveIVP(small, y0, times, null, opts);
+      let l = 0;
+      for (let i = 0; i < 6; i++) l += r.states[i] * c[i];
+      return l;
+    };
+    const g = ivpGradients(small, times, solveIVP(small, y0, times, null, opts).states, c, null, {
+      atol: 1e-12,
+      rtol: 1e-12,
+    });
+    const fd = (arr: Float64Array, i: number) => {
+      const old = arr[i];
+      arr[i] = old + 1e-6;
+      const p = loss();
+      arr[i] = old - 1e-6;
+      const m = loss();
+      arr[i] = old;
+      return (p - m) / 2e-6;
+    };
+    for (let i = 0; i < 2; i++) expect(g.y0[i]).toBeCloseTo(fd(y0, i), 6);
+    for (const [name, t] of Object.entries(small.parameters))
+      for (let i = 0; i < t.data.length; i++) expect(g.parameters[name][i]).toBeCloseTo(fd(t.data, i), 6);
   });
 
   it('rejects an odd state size', () => {
