@@ -19,7 +19,7 @@ import {
   sequentialGruWgsl,
   TICK_WGSL,
 } from './wgsl-gru.js';
-import { deerAggWgsl, deerApplyWgsl } from './wgsl-gru-deer.js';
+import { deerAggWgsl, deerApplyWgsl, deerCoopAggWgsl, deerCoopApplyWgsl } from './wgsl-gru-deer.js';
 import { CARRY_WGSL, matrixSequentialWgsl } from './wgsl-scan.js';
 
 /** Settings of {@link GruDeviceProblem.solveQuasiDeer}. */
@@ -468,15 +468,20 @@ export class GruDeviceProblem {
       const scanUniform = uniformBuffer(d, new Uint32Array([B, Cc, n, 0, 0, 0, 0, 0]));
       buffers.push(deerUniform, aggM, aggV, ends, part, stepPart, h0, scanUniform);
       const wg = 2 ** Math.ceil(Math.log2(n));
-      const g = grid(B * Cc);
+      // n ≥ 12: the cooperative kernels (workgroup of n threads per chunk, chunk map in workgroup memory);
+      // below, one thread per chunk with everything in registers.
+      const coop = n >= 12;
+      const g = coop ? grid(B * Cc, 1) : grid(B * Cc);
+      const agg = coop ? deerCoopAggWgsl(n) : deerAggWgsl(n);
+      const app = coop ? deerCoopApplyWgsl(n) : deerApplyWgsl(n);
       groups = [0, 1].map((par) => {
         const hs = this.states[par];
         const hn = this.states[1 - par];
         return {
-          lin: step(deerAggWgsl(n), [hs, this.xp, this.wh, status, aggM, aggV, part], g, deerUniform),
+          lin: step(agg, [hs, this.xp, this.wh, status, aggM, aggV, part], g, deerUniform),
           rest: [
             step(matrixSequentialWgsl(n, wg), [aggM, aggV, h0, ends], grid(B, 1), scanUniform),
-            step(deerApplyWgsl(n), [hs, this.xp, this.wh, status, ends, hn, stepPart], g, deerUniform),
+            step(app, [hs, this.xp, this.wh, status, ends, hn, stepPart], g, deerUniform),
           ],
         };
       });

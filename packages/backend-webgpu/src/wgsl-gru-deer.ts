@@ -193,3 +193,176 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }
 `;
 }
+
+/**
+ * Cooperative DEER kernels for larger n: one workgroup of n threads per (sequence, chunk); thread i owns
+ * unit i, its gate values and row i of the Jacobian (never stored), and the chunk map M lives in
+ * workgroup memory (n² floats). Per step: O(n²) per thread, n³ per chunk, no register spills.
+ */
+function coopHeader(n: number): string {
+  return /* wgsl */ `
+${UNIFORM}
+${NON_FINITE_WGSL}
+const N: u32 = ${n}u;
+const N3: u32 = ${3 * n}u;
+fn sigm(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+fn tanhs(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
+var<workgroup> hp: array<f32, ${n}>;
+var<workgroup> wst: u32;
+var<workgroup> red: array<vec4f, ${n}>;
+// Gate values of unit i at (s_{t−1} = hp, x_t): returns (f_i, α_i, β_i, γ_i); z_i in *z.
+fn gates(i: u32, xb: u32, z: ptr<function, f32>) -> vec4f {
+  var ar = xp[xb + i];
+  var az = xp[xb + N + i];
+  var ahn = w[N3 * N + i];
+  for (var k = 0u; k < N; k++) {
+    let hk = hp[k];
+    ar += w[k * N3 + i] * hk;
+    az += w[k * N3 + N + i] * hk;
+    ahn += w[k * N3 + 2u * N + i] * hk;
+  }
+  let r = sigm(ar);
+  let zz = sigm(az);
+  let nn = tanhs(xp[xb + 2u * N + i] + r * ahn);
+  let hi = hp[i];
+  let cn = (1.0 - zz) * (1.0 - nn * nn);
+  *z = zz;
+  return vec4f((1.0 - zz) * nn + zz * hi, cn * r * (1.0 - r) * ahn, cn * r, (hi - nn) * zz * (1.0 - zz));
+}
+// J[i][k] from unit i's coefficients: α W_hr[i][k] + β W_hn[i][k] + γ W_hz[i][k] (+ z on the diagonal).
+fn jik(i: u32, k: u32, g: vec4f, z: f32) -> f32 {
+  var v = g.y * w[k * N3 + i] + g.z * w[k * N3 + 2u * N + i] + g.w * w[k * N3 + N + i];
+  if (k == i) { v += z; }
+  return v;
+}
+`;
+}
+
+/** Cooperative phase 1. Bindings as {@link deerAggWgsl}. Dispatched with one workgroup per (b, chunk). */
+export function deerCoopAggWgsl(n: number): string {
+  return /* wgsl */ `
+@group(0) @binding(1) var<storage, read> hs: array<f32>;
+@group(0) @binding(2) var<storage, read> xp: array<f32>;
+@group(0) @binding(3) var<storage, read> w: array<f32>;
+@group(0) @binding(4) var<storage, read> status: array<u32>;
+@group(0) @binding(5) var<storage, read_write> aggM: array<f32>;
+@group(0) @binding(6) var<storage, read_write> aggV: array<f32>;
+@group(0) @binding(7) var<storage, read_write> part: array<vec4f>;
+${coopHeader(n)}
+var<workgroup> M: array<f32, ${n * n}>;
+var<workgroup> v: array<f32, ${n}>;
+@compute @workgroup_size(${n})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) i: u32) {
+  let cid = wid.x + wid.y * nwg.x;
+  if (cid >= p.B * p.C) { return; }
+  let c = cid % p.C;
+  let b = cid / p.C;
+  if (i == 0u) { wst = status[b]; }
+  if (workgroupUniformLoad(&wst) != 0u) { return; }
+  let t0 = c * p.L;
+  let t1 = min(t0 + p.L, p.T);
+  for (var j = 0u; j < N; j++) { M[i * N + j] = select(0.0, 1.0, i == j); }
+  v[i] = 0.0;
+  var rmax = 0.0;
+  var viol = -3.0e38;
+  var ss = 0.0;
+  var bad = 0.0;
+  var acc: array<f32, ${n}>;
+  for (var t = t0; t < t1; t++) {
+    hp[i] = hs[sprev(b, t) * N + i];
+    workgroupBarrier();
+    var z = 0.0;
+    let g = gates(i, xrow(b, t) * N3, &z);
+    let s = hs[srow(b, t) * N + i];
+    let r = s - g.x;
+    if (nonFinite(r)) { bad = 1.0; }
+    rmax = max(rmax, abs(r));
+    viol = max(viol, abs(r) - (p.atol + p.rtol * abs(s)));
+    ss += r * r;
+    for (var j = 0u; j < N; j++) { acc[j] = 0.0; }
+    var av = g.x;
+    for (var k = 0u; k < N; k++) {
+      let jk = jik(i, k, g, z);
+      av += jk * (v[k] - hp[k]);
+      for (var j = 0u; j < N; j++) { acc[j] += jk * M[k * N + j]; }
+    }
+    workgroupBarrier();
+    for (var j = 0u; j < N; j++) { M[i * N + j] = acc[j]; }
+    v[i] = av;
+    workgroupBarrier();
+  }
+  let mb = cid * N * N;
+  for (var j = 0u; j < N; j++) { aggM[mb + i * N + j] = M[i * N + j]; }
+  aggV[cid * N + i] = v[i];
+  red[i] = vec4f(rmax, viol, ss, bad);
+  workgroupBarrier();
+  if (i == 0u) {
+    var q = red[0];
+    for (var k = 1u; k < N; k++) {
+      let e = red[k];
+      q = vec4f(max(q.x, e.x), max(q.y, e.y), q.z + e.z, max(q.w, e.w));
+    }
+    part[cid] = q;
+  }
+}
+`;
+}
+
+/** Cooperative phase 3. Bindings as {@link deerApplyWgsl}. One workgroup per (b, chunk). */
+export function deerCoopApplyWgsl(n: number): string {
+  return /* wgsl */ `
+@group(0) @binding(1) var<storage, read> hs: array<f32>;
+@group(0) @binding(2) var<storage, read> xp: array<f32>;
+@group(0) @binding(3) var<storage, read> w: array<f32>;
+@group(0) @binding(4) var<storage, read> status: array<u32>;
+@group(0) @binding(5) var<storage, read> ends: array<f32>;
+@group(0) @binding(6) var<storage, read_write> hn: array<f32>;
+@group(0) @binding(7) var<storage, read_write> stepPart: array<vec2f>;
+${coopHeader(n)}
+var<workgroup> s: array<f32, ${n}>;
+@compute @workgroup_size(${n})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) i: u32) {
+  let cid = wid.x + wid.y * nwg.x;
+  if (cid >= p.B * p.C) { return; }
+  let c = cid % p.C;
+  let b = cid / p.C;
+  let t0 = c * p.L;
+  let t1 = min(t0 + p.L, p.T);
+  if (i == 0u) { wst = select(0u, select(1u, 2u, status[p.B + b] == status[2u * p.B]), status[b] != 0u); }
+  let st = workgroupUniformLoad(&wst);
+  if (st != 0u) {
+    if (st == 2u) {
+      for (var t = t0; t < t1; t++) { let k = srow(b, t) * N + i; hn[k] = hs[k]; }
+    }
+    return;
+  }
+  if (c == 0u) { s[i] = hs[b * (p.RL * p.RC + 1u) * N + i]; } else { s[i] = ends[(cid - 1u) * N + i]; }
+  var smax = 0.0;
+  var bad = 0.0;
+  for (var t = t0; t < t1; t++) {
+    hp[i] = hs[sprev(b, t) * N + i];
+    workgroupBarrier();
+    var z = 0.0;
+    let g = gates(i, xrow(b, t) * N3, &z);
+    var acc = g.x;
+    for (var k = 0u; k < N; k++) { acc += jik(i, k, g, z) * (s[k] - hp[k]); }
+    workgroupBarrier();
+    s[i] = acc;
+    let k = srow(b, t) * N + i;
+    let dd = acc - hs[k];
+    if (nonFinite(dd)) { bad = 1.0; }
+    smax = max(smax, abs(dd));
+    hn[k] = acc;
+  }
+  red[i] = vec4f(smax, bad, 0.0, 0.0);
+  workgroupBarrier();
+  if (i == 0u) {
+    var q = red[0];
+    for (var k = 1u; k < N; k++) { q = max(q, red[k]); }
+    stepPart[cid] = vec2f(q.x, q.y);
+  }
+}
+`;
+}

@@ -74,7 +74,7 @@ describe('fused quasi-DEER GRU on WebGPU', () => {
     `chunk-interleaved layout with padded rows (long chunks, T not a multiple of L): quasi-DEER, DEER and sequential = float64 loop${why ? ` — skipped: ${why}` : ''}`,
     async () => {
       if (typeof backend === 'string') return;
-      for (const n of [8, 3]) {
+      for (const n of [8, 3, 16]) {
         const B = 2;
         const T = 301;
         const cell = createGru({ hiddenSize: n, inputSize: n, seed: 4, variant: 'pytorch' });
@@ -140,7 +140,8 @@ describe('fused quasi-DEER GRU on WebGPU', () => {
     );
   }
 
-  for (const n of [8, 5]) {
+  // n = 8, 5: one thread per chunk; n = 16, 13: the cooperative (workgroup per chunk) kernels.
+  for (const n of [8, 5, 16, 13]) {
     it.skipIf(!!why)(
       `DEER (dense Jacobians) GRU n = ${n}: states = float64 loop in few iterations${why ? ` — skipped: ${why}` : ''}`,
       async () => {
