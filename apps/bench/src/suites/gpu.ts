@@ -115,19 +115,45 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 }
 
-function parseSizes(ctx: BenchContext): { ns: number[]; Ts: number[]; B: number } {
-  if (ctx.quick) return { ns: [8], Ts: [2000], B: 4 };
-  let ns = [8, 32, 64];
-  let Ts = [1e4, 1e5, 1e6];
-  let B = 16;
+interface GpuSizes {
+  ns: number[];
+  Ts: number[];
+  B: number;
+  /** Methods to time (`m=quasi-deer,deer`; default both, DEER where cheap — see the suite). */
+  methods: string[] | null;
+  /** Tolerances: `tol=default,tight`. */
+  tols: string[];
+  /** `seq=0` skips the sequential rows. */
+  sequential: boolean;
+  /** `err=N` caps the float64 reference steps. */
+  errCap: number;
+}
+
+/** `--sizes` syntax: `n=8,32;T=1e4,1e5;B=16;m=deer;tol=tight;seq=0;err=20000`. */
+function parseSizes(ctx: BenchContext): GpuSizes {
+  const out: GpuSizes = {
+    ns: [8, 32, 64],
+    Ts: [1e4, 1e5, 1e6],
+    B: 16,
+    methods: null,
+    tols: ['default', 'tight'],
+    sequential: true,
+    errCap: Number.POSITIVE_INFINITY,
+  };
+  if (ctx.quick) return { ...out, ns: [8], Ts: [2000], B: 4 };
+  let { ns, Ts, B } = out;
   for (const part of (ctx.sizes ?? '').split(';').filter(Boolean)) {
     const [k, v] = part.split('=');
     const vals = v.split(',').map(Number);
     if (k === 'n') ns = vals;
     else if (k === 'T') Ts = vals;
     else if (k === 'B') B = vals[0];
+    else if (k === 'm') out.methods = v.split(',');
+    else if (k === 'tol') out.tols = v.split(',');
+    else if (k === 'seq') out.sequential = v !== '0';
+    else if (k === 'err') out.errCap = vals[0];
   }
-  return { ns, Ts, B };
+  return { ...out, ns, Ts, B };
 }
 
 /** Options the suite passes to the backend: `--backend webgpu-opengl` selects Mesa/llvmpipe-style adapters. */
@@ -162,7 +188,8 @@ export const gpuSuite: BenchSuite = {
     const anchors = loadAnchors();
     const anchor = (alg: string, n: number, T: number) =>
       anchors.find((a) => a.alg === alg && a.nh === n && a.T === T);
-    const { ns, Ts, B } = parseSizes(ctx);
+    const sizes = parseSizes(ctx);
+    const { ns, Ts, B } = sizes;
     const rows: BenchRow[] = [];
     const total = ns.length * Ts.length;
     let done = 0;
@@ -206,17 +233,20 @@ export const gpuSuite: BenchSuite = {
             let cpuSec = 0;
             let errSteps = 0;
             let quasi0: Float32Array = new Float32Array(0);
-            // DEER keeps n×n matrices per thread: run it where that is cheap (n ≤ 8), plus one probe at n = 32, T = 1e4.
-            const methods: ('quasi-deer' | 'deer')[] = ['quasi-deer'];
-            if (n <= 8 || (n <= 32 && T <= 1e4)) methods.push('deer');
+            // By default DEER runs where it is cheap (n ≤ 8) plus a probe at n = 32, T = 1e4; `m=deer` asks for it anywhere.
+            const methods: ('quasi-deer' | 'deer')[] = sizes.methods
+              ? (sizes.methods.filter((m) => m === 'quasi-deer' || m === 'deer') as ('quasi-deer' | 'deer')[])
+              : ['quasi-deer', ...(n <= 8 || (n <= 32 && T <= 1e4) ? (['deer'] as const) : [])];
+            const tols = [
+              { name: 'default', atol: 1e-4, rtol: 1e-3 },
+              { name: 'tight', atol: 1e-6, rtol: 1e-5 },
+            ].filter((t) => sizes.tols.includes(t.name));
             const plan = methods.flatMap((method) =>
-              [
-                { atol: 1e-4, rtol: 1e-3 },
-                { atol: 1e-6, rtol: 1e-5 },
-              ].map((tol) => ({ method, ...tol })),
+              tols.map((tol) => ({ method, atol: tol.atol, rtol: tol.rtol })),
             );
             for (const tol of plan) {
-              const probe = tol.method === 'deer' && n > 8;
+              // Dense DEER at n > 8 and T = 1e6 is timed once (its solves take seconds).
+              const probe = tol.method === 'deer' && n > 8 && (sizes.methods === null || T >= 1e6);
               // quasi-DEER: reset to the zero trajectory (untimed), then time the whole solve (flag readbacks included).
               const samples: number[] = [];
               let iters: number[] = [];
@@ -246,7 +276,7 @@ export const gpuSuite: BenchSuite = {
                 } else samples.push(sec);
               }
               // Error of batch member 0 against the float64 loop (first errSteps steps).
-              errSteps = Math.min(T, n >= 64 ? 100_000 : n >= 32 ? 200_000 : 1_000_000);
+              errSteps = Math.min(T, sizes.errCap, n >= 64 ? 100_000 : n >= 32 ? 200_000 : 1_000_000);
               const cpu0 = performance.now();
               ref ??= gruSequential64(w, x, T, 0, errSteps);
               if (cpuSec === 0) cpuSec = (performance.now() - cpu0) / 1000;
@@ -280,7 +310,12 @@ export const gpuSuite: BenchSuite = {
                   maxErrVsFloat64: errQuasi,
                   errorSteps: errSteps,
                   errorMembers: 1,
-                  deviceBytes: problemBytes(Math.min(G, B), T, n, n),
+                  deviceBytes:
+                    problemBytes(Math.min(G, B), T, n, n) +
+                    // DEER's chunk maps (n×n + 2n per chunk, ≤ 1024 chunks per sequence) and partials.
+                    (tol.method === 'deer'
+                      ? 4 * Math.min(G, B) * Math.min(1024, Math.ceil(T / 32)) * (n * n + 2 * n + 6)
+                      : 0),
                   anchorSeconds: aq?.time_s ?? null,
                   anchorIterations: aq ? aq.iters.join('/') : null,
                   anchorMaxErr: aq?.max_err ?? null,
@@ -292,6 +327,7 @@ export const gpuSuite: BenchSuite = {
                 `${tol.method} atol=${tol.atol} n=${n} T=${T}: ${(medQ * 1e3).toFixed(2)} ms, iters ${Math.min(...iters)}-${Math.max(...iters)}, err ${errQuasi.toExponential(2)}, anchor ${aq ? (aq.time_s * 1e3).toFixed(2) : '-'} ms`,
               );
             }
+            if (!sizes.sequential || !ref) continue;
             // Sequential on the GPU (one workgroup per sequence, one thread per unit).
             const seqSamples: number[] = [];
             const seqReps = T >= 1e6 ? 1 : Math.max(1, Math.min(ctx.repeats, 3));
