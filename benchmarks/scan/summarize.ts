@@ -1,7 +1,7 @@
 /**
  * Summarises a scan-suite results JSON (default benchmarks/results/scan-dev-2core.json) as the Markdown
  * tables of the scan README. Run from the repository root:
- *   npx tsx benchmarks/scan/summarize.ts [results.json]
+ *   npx tsx benchmarks/scan/summarize.ts [results.json] [run]
  */
 import { readFileSync } from 'node:fs';
 
@@ -14,7 +14,11 @@ interface Row {
 
 const file = process.argv[2] ?? 'benchmarks/results/scan-dev-2core.json';
 const report = JSON.parse(readFileSync(file, 'utf8')) as { rows: Row[]; uptime?: Record<string, string> };
-const rows = report.rows.filter((r) => !r.name.startsWith('memcpy'));
+// Optional second argument: only rows of that run (`run` field, e.g. 'quiet-targets').
+const runFilter = process.argv[3];
+const rows = report.rows.filter(
+  (r) => !r.name.startsWith('memcpy') && (!runFilter || (r as Row & { run?: string }).run === runFilter),
+);
 const num = (v: unknown, digits = 2) => (typeof v === 'number' ? v.toFixed(digits) : '–');
 const find = (pred: (r: Row) => boolean) => rows.find(pred);
 
@@ -25,6 +29,7 @@ console.log('| T | n | scan GB/s | memcpy GB/s | fraction |');
 console.log('|---|---|---|---|---|');
 for (const r of rows)
   if (
+    r.name.includes('-scan/') &&
     r.params.structure === 'diagonal' &&
     r.params.dtype === 'float64' &&
     r.params.algorithm === 'sequential' &&
