@@ -18,3 +18,4 @@ export * from './layout.js';
 export * from './solve.js';
 export * from './tensor.js';
 export * from './validate.js';
+export * from './vector-field.js';
