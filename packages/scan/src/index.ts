@@ -6,6 +6,7 @@
 export * from './affine/aggregate.js';
 export * from './affine/blelloch.js';
 export * from './affine/chunked.js';
+export * from './affine/kernels-by-dtype.js';
 export * from './affine/prefix-products.js';
 export * from './affine/sequential.js';
 export * from './affine/validate-args.js';

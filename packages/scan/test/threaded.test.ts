@@ -1,7 +1,20 @@
 /** Behaviour specific to the threaded backend (the conformance suite covers its results). */
 import { BackendUnavailableError } from '@antler/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createThreadedBackend, kalmanScanSequential } from '../src/index.js';
+import {
+  affineChunkAggregate,
+  blockScanSequential,
+  choleskyInPlace,
+  choleskySolveVector,
+  createThreadedBackend,
+  denseKalmanSequential,
+  denseScanSequential,
+  diagonalKalmanSequential,
+  diagonalScanSequential,
+  kalmanScanSequential,
+  runAffineTask,
+} from '../src/index.js';
+import { runKalmanTask } from '../src/threads/kalman-task.js';
 import { rng, uniform } from './helpers/random.js';
 import { maxRelError } from './helpers/views.js';
 
@@ -77,6 +90,28 @@ describe('threaded backend', () => {
       out: { data: new Float64Array(T) },
     });
     expect(rep.finite).toBe(false);
+  });
+
+  it('ships only functions without inner functions to the workers (a bundler may wrap inner functions in helpers the worker lacks)', () => {
+    for (const fn of [
+      diagonalScanSequential,
+      denseScanSequential,
+      blockScanSequential,
+      affineChunkAggregate,
+      runAffineTask,
+      denseKalmanSequential,
+      diagonalKalmanSequential,
+      choleskyInPlace,
+      choleskySolveVector,
+      runKalmanTask,
+    ]) {
+      const text = String(fn);
+      expect({ name: fn.name, arrows: text.includes('=>') }).toEqual({ name: fn.name, arrows: false });
+      expect({ name: fn.name, functions: text.split(/\bfunction\b/).length - 1 }).toEqual({
+        name: fn.name,
+        functions: 1,
+      });
+    }
   });
 
   it('refuses work after dispose()', async () => {

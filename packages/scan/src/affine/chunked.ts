@@ -4,7 +4,7 @@
  * Chunks are independent in phases 1 and 3, which is what threads (and GPU workgroups) run in parallel.
  * Chunk 0 needs no aggregate: phase 1 scans it directly from s0, and the last chunk is only rescanned.
  */
-import { type AffineScanArgs, checkInteger, type ScanReport } from '@antler/core';
+import { type AffineScanArgs, checkInteger, dtypeOf, type ScanReport } from '@antler/core';
 import { type AffineKernels, type AffineTask, runAffineTask } from '../threads/affine-task.js';
 import {
   affineChunkAggregate,
@@ -12,10 +12,11 @@ import {
   applyChunkAggregate,
   STRUCTURE_CODE,
 } from './aggregate.js';
+import { affineKernelsFor } from './kernels-by-dtype.js';
 import { blockScanSequential, denseScanSequential, diagonalScanSequential } from './sequential.js';
 import { type ResolvedAffineArgs, resolveAffineArgs } from './validate-args.js';
 
-/** The kernels on the calling thread. */
+/** The shared kernel functions (see {@link affineKernelsFor} for the per-dtype copies the scans use). */
 export const LOCAL_AFFINE_KERNELS: AffineKernels = {
   diagonal: diagonalScanSequential,
   dense: denseScanSequential,
@@ -181,14 +182,15 @@ export function chunkCarries(
 /** Runs the three phases on the calling thread for already-resolved arguments and fixed chunk bounds. */
 export function chunkedScanResolved(r: ResolvedAffineArgs, bounds: readonly number[]): boolean {
   const scratch = createChunkedScratch(r, bounds.length - 1);
+  const kernels = affineKernelsFor(dtypeOf(r.out.data));
   let finite = true;
   for (let k = 0; k < r.batch; k++) {
     for (const task of chunkTasks(r, k, bounds, scratch, 1))
-      finite = runAffineTask(LOCAL_AFFINE_KERNELS, task, scratch.work) && finite;
+      finite = runAffineTask(kernels, task, scratch.work) && finite;
     if (bounds.length > 2) {
       chunkCarries(r, k, bounds, scratch);
       for (const task of chunkTasks(r, k, bounds, scratch, 3))
-        finite = runAffineTask(LOCAL_AFFINE_KERNELS, task, scratch.work) && finite;
+        finite = runAffineTask(kernels, task, scratch.work) && finite;
     }
   }
   return finite;

@@ -1,6 +1,6 @@
 /** The sequential CPU scan backend: plain loops, float64 and float32, every structure. */
-import type { AffineScanArgs, ScanBackend, ScanReport } from '@antler/core';
-import { blockScanSequential, denseScanSequential, diagonalScanSequential } from '../affine/sequential.js';
+import { type AffineScanArgs, dtypeOf, type ScanBackend, type ScanReport } from '@antler/core';
+import { affineKernelsFor } from '../affine/kernels-by-dtype.js';
 import { resolveAffineArgs } from '../affine/validate-args.js';
 import { kalmanScanSequential } from '../kalman/sequential-kalman.js';
 import { CPU_CAPABILITIES } from './cpu-capabilities.js';
@@ -9,6 +9,7 @@ import { CPU_CAPABILITIES } from './cpu-capabilities.js';
 export function affineScanSequential(args: AffineScanArgs): ScanReport {
   const r = resolveAffineArgs(args);
   const scratch = new Float64Array(r.size);
+  const K = affineKernelsFor(dtypeOf(r.out.data));
   let finite = true;
   for (let k = 0; k < r.batch; k++) {
     const a = { data: r.a.data, offset: r.a.offset + k * r.a.batchStride, stride: r.a.timeStride };
@@ -17,24 +18,10 @@ export function affineScanSequential(args: AffineScanArgs): ScanReport {
     const s0 = r.s0 ? r.s0.data : null;
     const s0Off = r.s0 ? r.s0.offset + k * r.s0.batchStride : 0;
     let ok: boolean;
-    if (r.structure === 'diagonal')
-      ok = diagonalScanSequential(r.length, r.size, a, b, s0, s0Off, out, r.reverse);
+    if (r.structure === 'diagonal') ok = K.diagonal(r.length, r.size, a, b, s0, s0Off, out, r.reverse);
     else if (r.structure === 'dense')
-      ok = denseScanSequential(r.length, r.size, a, b, s0, s0Off, out, r.reverse, r.transpose, scratch);
-    else
-      ok = blockScanSequential(
-        r.length,
-        r.size,
-        r.blockSize,
-        a,
-        b,
-        s0,
-        s0Off,
-        out,
-        r.reverse,
-        r.transpose,
-        scratch,
-      );
+      ok = K.dense(r.length, r.size, a, b, s0, s0Off, out, r.reverse, r.transpose, scratch);
+    else ok = K.block(r.length, r.size, r.blockSize, a, b, s0, s0Off, out, r.reverse, r.transpose, scratch);
     finite &&= ok;
   }
   return { finite };

@@ -75,8 +75,9 @@ export function denseKalmanSequential(
   const od = out.data;
   const { means, covs, work } = scratch;
   // covs: P (current filtered covariance) | per step t: AP_t = A_t P_{t−1}, L_t = chol(Pp_t).
+  // (Offsets are computed inline, without helper closures: this function's source text runs in worker
+  // threads, where a bundler's name-keeping wrapper around an inner function would not exist.)
   const P = 0;
-  const hist = (t: number) => nn + 2 * nn * t;
   // Work layout: pp (predicted covariance) | s (innovation covariance, factorised) | x (S⁻¹ Pp) |
   // ap (A·P when not smoothing) | pm (predicted mean) | v | e | ms (smoothed mean).
   const PP = 0;
@@ -112,7 +113,7 @@ export function denseKalmanSequential(
       // ap = A · P_{t−1} (kept for the smoother): P is symmetric, so entry (i, c) is the dot product
       // of row i of A and row c of P, both contiguous.
       const apArr = smooth ? covs : work;
-      const AP = smooth ? hist(t) : 3 * nn;
+      const AP = smooth ? nn + 2 * nn * t : 3 * nn;
       for (let i = 0; i < n; i++) {
         const row = ai + i * n;
         const api = AP + i * n;
@@ -138,7 +139,7 @@ export function denseKalmanSequential(
     for (let i = 0; i < n; i++) work[PP + i * n + i] += q;
     if (smooth && t > 0) {
       // Factor of Pp_t for the smoother gain of step t − 1.
-      const L = hist(t) + nn;
+      const L = nn + 2 * nn * t + nn;
       for (let i = 0; i < nn; i++) covs[L + i] = work[PP + i];
       if (!cholesky(n, covs, L)) covs.fill(Number.NaN, L, L + nn);
     }
@@ -199,7 +200,7 @@ export function denseKalmanSequential(
     const ai = a.offset + (t + 1) * a.stride;
     const bi = b.offset + (t + 1) * b.stride;
     const mo = t * n;
-    const AP = hist(t + 1);
+    const AP = nn + 2 * nn * (t + 1);
     // v = ms_{t+1} − (A m_t + b), then Pp⁻¹ v.
     for (let i = 0; i < n; i++) {
       let acc = bd[bi + i];

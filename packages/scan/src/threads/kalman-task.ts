@@ -42,7 +42,7 @@ export function runKalmanTask(kernels: KalmanKernels, task: KalmanTask): boolean
   if (task.structure === 1) {
     const scratch = {
       means: new Float64Array(T * n),
-      // Same sizes as createDenseKalmanScratch (this function must stay self-contained).
+      // Same sizes as createDenseKalmanScratch (repeated here: workers run this code on its own).
       covs: new Float64Array(n * n * (task.smooth ? 1 + 2 * T : 1)),
       work: new Float64Array(4 * n * n + 4 * n),
     };

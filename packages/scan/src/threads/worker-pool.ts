@@ -11,7 +11,7 @@ import { type AffineTask, runAffineTask } from './affine-task.js';
 import { type KalmanKernels, type KalmanTask, runKalmanTask } from './kalman-task.js';
 import { workerThreads } from './node-builtins.js';
 import { CONTROL_DONE, CONTROL_ERROR, CONTROL_NONFINITE, scanWorkerSource } from './worker-source.js';
-import { LOCAL_AFFINE_KERNELS } from '../affine/chunked.js';
+import { affineKernelsFor } from '../affine/kernels-by-dtype.js';
 
 const LOCAL_KALMAN_KERNELS: KalmanKernels = {
   dense: denseKalmanSequential,
@@ -78,7 +78,11 @@ export class ScanWorkerPool {
       finite =
         (task.kind === 2
           ? runKalmanTask(LOCAL_KALMAN_KERNELS, task)
-          : runAffineTask(LOCAL_AFFINE_KERNELS, task, this.work)) && finite;
+          : runAffineTask(
+              affineKernelsFor(task.out.data instanceof Float32Array ? 'float32' : 'float64'),
+              task,
+              this.work,
+            )) && finite;
     const deadline = Date.now() + PHASE_TIMEOUT_MS;
     for (;;) {
       const done = Atomics.load(control, CONTROL_DONE);

@@ -17,6 +17,16 @@ export const CONTROL_DONE = 0;
 export const CONTROL_ERROR = 1;
 export const CONTROL_NONFINITE = 2;
 
+/** Source text of an object literal holding the affine kernels. */
+function affineKernelsSource(): string {
+  return `{
+  diagonal: (${diagonalScanSequential.toString()}),
+  dense: (${denseScanSequential.toString()}),
+  block: (${blockScanSequential.toString()}),
+  aggregate: (${affineChunkAggregate.toString()}),
+}`;
+}
+
 /** Builds the worker's source text. */
 export function scanWorkerSource(): string {
   return `'use strict';
@@ -24,12 +34,10 @@ export function scanWorkerSource(): string {
 // the stringified functions below; give them one.
 const __name = (fn) => fn;
 const { parentPort } = require('node:worker_threads');
-const K = {
-  diagonal: (${diagonalScanSequential.toString()}),
-  dense: (${denseScanSequential.toString()}),
-  block: (${blockScanSequential.toString()}),
-  aggregate: (${affineChunkAggregate.toString()}),
-};
+// One copy of the kernels per dtype, each its own function literal so that V8 keeps separate type
+// feedback and both stay monomorphic (see kernels-by-dtype.ts).
+const K64 = ${affineKernelsSource()};
+const K32 = ${affineKernelsSource()};
 const KK = {
   dense: (${denseKalmanSequential.toString()}),
   diagonal: (${diagonalKalmanSequential.toString()}),
@@ -44,7 +52,10 @@ parentPort.on('message', (msg) => {
     if (work.length < msg.workSize) work = new Float64Array(msg.workSize);
     let finite = true;
     for (const task of msg.tasks)
-      finite = (task.kind === 2 ? runKalmanTask(KK, task) : runAffineTask(K, task, work)) && finite;
+      finite =
+        (task.kind === 2
+          ? runKalmanTask(KK, task)
+          : runAffineTask(task.out.data instanceof Float32Array ? K32 : K64, task, work)) && finite;
     if (!finite) Atomics.store(control, ${CONTROL_NONFINITE}, 1);
   } catch (error) {
     const bytes = new TextEncoder().encode(String((error && error.stack) || error));
