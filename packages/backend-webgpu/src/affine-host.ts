@@ -4,14 +4,11 @@
  */
 import {
   type AffineScanArgs,
-  checkInteger,
-  checkView,
   DTypeError,
-  dtypeOf,
   type FloatArray,
   operatorStepSize,
   type ResolvedView,
-  ShapeError,
+  resolveAffineArgs,
   type Structure,
 } from '@antler/core';
 
@@ -30,47 +27,25 @@ export interface AffineProblem {
   readonly transpose: boolean;
 }
 
-/** Checks shapes, strides and dtypes (float32 only), naming the argument that is wrong. */
+/** Checks shapes, strides and dtypes with the shared core validator, then requires float32 (WGSL has no f64). */
 export function validateAffine(args: AffineScanArgs): AffineProblem {
-  const B = checkInteger(args.batch, 'batch');
-  const T = checkInteger(args.length, 'length');
-  const n = checkInteger(args.size, 'size');
-  const structure = args.structure;
-  if (structure !== 'dense' && structure !== 'diagonal' && structure !== 'block')
-    throw new ShapeError('structure', "'dense', 'diagonal' or 'block'", JSON.stringify(structure));
-  const k = structure === 'block' ? checkInteger(args.blockSize ?? 2, 'blockSize') : 1;
-  if (structure === 'block' && n % k !== 0)
-    throw new ShapeError('size', `a multiple of blockSize ${k}`, String(n));
-  const shape = { batch: B, length: T };
-  const names =
-    structure === 'dense'
-      ? ['B', 'T', 'n×n']
-      : structure === 'diagonal'
-        ? ['B', 'T', 'n']
-        : ['B', 'T', 'n·k'];
-  const a = checkView('a', args.a, shape, operatorStepSize(structure, n, k), names);
-  const b = checkView('b', args.b, shape, n, ['B', 'T', 'n']);
-  const out = checkView('out', args.out, shape, n, ['B', 'T', 'n']);
-  const s0 = args.s0
-    ? checkView(
-        's0',
-        { ...args.s0, timeStride: 0, batchStride: args.s0.batchStride ?? n },
-        { batch: B, length: 1 },
-        n,
-        ['B', '1', 'n'],
-      )
-    : null;
-  const dtype = dtypeOf(out.data, 'out');
-  for (const [name, v] of [
-    ['a', a],
-    ['b', b],
-    ['s0', s0],
-  ] as const) {
-    if (v && dtypeOf(v.data, name) !== dtype)
-      throw new DTypeError(name, `${dtype} like out`, v.data.constructor.name);
+  const r = resolveAffineArgs(args);
+  if (!(r.out.data instanceof Float32Array)) {
+    throw new DTypeError('out', 'float32 (WGSL has no float64)', r.out.data.constructor.name);
   }
-  if (dtype !== 'float32') throw new DTypeError('out', 'float32 (WGSL has no float64)', 'Float64Array');
-  return { structure, k, B, T, n, a, b, s0, out, reverse: !!args.reverse, transpose: !!args.transpose };
+  return {
+    structure: r.structure,
+    k: r.blockSize,
+    B: r.batch,
+    T: r.length,
+    n: r.size,
+    a: r.a,
+    b: r.b,
+    s0: r.s0,
+    out: r.out,
+    reverse: r.reverse,
+    transpose: r.transpose,
+  };
 }
 
 /** Packs a `[B][T][step]` view into a contiguous array, reversing time when asked. */

@@ -10,6 +10,7 @@
  *
  * @packageDocumentation
  */
+export * from './affine-args.js';
 export * from './backend.js';
 export * from './cell.js';
 export * from './dtype.js';
