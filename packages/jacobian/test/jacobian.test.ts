@@ -8,6 +8,7 @@ import {
   fdJvp,
   fdVjp,
   largestLyapunovExponent,
+  lyapunovSpectrum,
   linearize,
 } from '../src/index.js';
 
@@ -261,5 +262,44 @@ describe('largestLyapunovExponent', () => {
       burnIn: 50,
     });
     expect(est.exponent).toBeCloseTo(Math.log(0.9), 6);
+  });
+});
+
+describe('lyapunovSpectrum', () => {
+  it('gives the log-moduli of the eigenvalues of a constant triangular map, analytic and by finite differences', () => {
+    // M = [[0.9, 0.5, 0], [0, -0.3, 0.2], [0, 0, 0.6]]: exponents log 0.9, log 0.6, log 0.3.
+    const M = [0.9, 0.5, 0, 0, -0.3, 0.2, 0, 0, 0.6];
+    const step: Cell['step'] = (hh, ho, _x, _xo, o, oo) => {
+      for (let i = 0; i < 3; i++)
+        o[oo + i] = M[i * 3] * hh[ho] + M[i * 3 + 1] * hh[ho + 1] + M[i * 3 + 2] * hh[ho + 2];
+    };
+    const withDense: Cell = {
+      kind: 'lin3',
+      stateSize: 3,
+      inputSize: 0,
+      step,
+      denseJacobian: (hh, ho, _x, _xo, f, fo, j, jo) => {
+        step(hh, ho, null as never, 0, f, fo);
+        for (let i = 0; i < 9; i++) j[jo + i] = M[i];
+      },
+    };
+    const plain: Cell = { kind: 'lin3', stateSize: 3, inputSize: 0, step };
+    const T = 300;
+    const states = new Float64Array(T * 3).fill(0.1);
+    const want = [Math.log(0.9), Math.log(0.6), Math.log(0.3)];
+    for (const cell of [withDense, plain]) {
+      const ex = lyapunovSpectrum({ cell, states, h0: new Float64Array(3), inputs: null, burnIn: 50 });
+      for (let i = 0; i < 3; i++) expect(ex[i]).toBeCloseTo(want[i], 3);
+    }
+    const one = lyapunovSpectrum({
+      cell: withDense,
+      states,
+      h0: new Float64Array(3),
+      inputs: null,
+      burnIn: 50,
+      count: 1,
+    });
+    expect(one).toHaveLength(1);
+    expect(one[0]).toBeCloseTo(Math.log(0.9), 3);
   });
 });
