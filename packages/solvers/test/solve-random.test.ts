@@ -69,6 +69,21 @@ describe('random GRU and Elman cells, float64: every method reaches the sequenti
     }
   });
 
+  it('GRU n=32 (dense methods): DEER ≤ 8 iterations at T=500, ELK at T=200, both within 1e-10', () => {
+    const cell = gruCell(32, 8, 33, init(32));
+    for (const [method, T] of [
+      ['deer', 500],
+      ['elk', 200],
+    ] as const) {
+      const x = uniform(T * 8, 1, rng(T));
+      const r = solveSync(cell, x, { method, atol: 1e-12, rtol: 0 });
+      expect(r.converged, method).toBe(true);
+      expect(maxAbsDiff(r.states, sequentialReference(cell, x, 1, T)), method).toBeLessThan(1e-10);
+      if (method === 'deer')
+        expect(r.history.findIndex((h) => h.maxResidual <= 1e-6) + 1).toBeLessThanOrEqual(8);
+    }
+  });
+
   it('large: GRU n=32, T=10,000, B=1 with quasi-DEER (≤ 20 iterations) and Elman n=16, T=2,000, B=4 with DEER (≤ 8)', () => {
     const gru = gruCell(32, 8, 31, init(32));
     const xg = uniform(10_000 * 8, 1, rng(9));
