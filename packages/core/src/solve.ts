@@ -126,7 +126,10 @@ export interface SolveOptions {
   readonly signal?: AbortSignal;
 }
 
-/** The result of a solve. `converged` is true only when every sequence met the tolerance on its residual. */
+/**
+ * The result of a solve. `converged` is true only when every sequence met the tolerance on its residual
+ * r_t = s_t − f(s_{t−1}, x_t) and on the last step s^k − s^{k−1} (solvers document their exact rule).
+ */
 export interface SolveResult {
   /** States `[B][T][n]` (s_1 … s_T; s_0 = h0 is not included). */
   readonly states: FloatArray;

@@ -1,6 +1,9 @@
 /**
  * The stopping rule: a sequence has converged when every residual r_t = s_t − f(s_{t−1}, x_t) satisfies
- * |r_t,i| ≤ atol + rtol·|s_t,i|. The step size alone never decides convergence.
+ * |r_t,i| ≤ atol + rtol·|s_t,i| AND the step that produced the iterate, s^k − s^{k−1}, satisfies the same
+ * bound. Neither alone decides: a damped step can be tiny far from the solution, and a small residual
+ * can hide a large error where the dynamics amplify it (the Newton step is the linearised error estimate
+ * that accounts for that). The step test lives in the solver loop; this module holds the residual test.
  */
 import type { FloatArray } from '@antler/core';
 

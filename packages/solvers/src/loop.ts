@@ -152,6 +152,7 @@ export function* solveLoop(
     iteration: number,
     check: readonly number[],
     failedSlots: ReadonlySet<number>,
+    smallStep: ReadonlySet<number>,
   ): ResidualStats[] => {
     const stats: ResidualStats[] = [];
     const leaving = new Set<number>(failedSlots);
@@ -170,7 +171,7 @@ export function* solveLoop(
         });
         failed[seq] = true;
         leaving.add(j);
-      } else if (st.converged) {
+      } else if (st.converged && smallStep.has(j)) {
         converged[seq] = true;
         leaving.add(j);
       }
@@ -202,9 +203,12 @@ export function* solveLoop(
 
   // Iteration 0: linearise the guess; a warm start may already be the solution.
   for (let j = 0; j < active.length; j++) linearizeSlot(j, active[j], p.maxIter > 0 ? structure : 'none');
+  // No sequence converges here: convergence needs a step too (see `smallStep` below), so even an exact
+  // warm start costs one confirming iteration.
   checkAndCompact(
     0,
     active.map((_, j) => j),
+    new Set(),
     new Set(),
   );
 
@@ -280,12 +284,20 @@ export function* solveLoop(
     work = next;
     next = tmp;
     const updated: number[] = [];
+    // Slots whose step s^k − s^{k−1} met the tolerance everywhere. A small residual alone does not bound
+    // the error where the dynamics amplify it (unstable or chaotic cells); the Newton step is the
+    // linearised error estimate that accounts for that, so convergence needs both.
+    const smallStep = new Set<number>();
+    // Undamped updates (Newton with any Jacobian structure, or the fixed point) are exact after T
+    // iterations: s_1 … s_k are exact after k of them. Past that bound the step test is not needed.
+    const exactByConstruction = spec.update !== 'levenberg-marquardt' && iter >= T;
     for (let j = 0; j < nA; j++) {
       if (!accepted[j]) continue;
       const seq = active[j];
       const o = j * stepElems;
       let bad = -1;
       let clipped = 0;
+      let stepWithinTolerance = true;
       for (let i = 0; i < stepElems; i++) {
         let v = work[o + i];
         if (v - v !== 0) {
@@ -299,6 +311,7 @@ export function* solveLoop(
         }
         const d = Math.abs(v - next[o + i]);
         if (d > maxStep) maxStep = d;
+        if (d > p.atol + p.rtol * Math.abs(v)) stepWithinTolerance = false;
       }
       if (bad >= 0) {
         events.push({
@@ -320,6 +333,7 @@ export function* solveLoop(
         });
       }
       updated.push(j);
+      if (stepWithinTolerance || exactByConstruction) smallStep.add(j);
     }
 
     // (3) Linearise the new iterates (only f at the last allowed iteration) and check the residual.
@@ -332,7 +346,7 @@ export function* solveLoop(
       iterationsPer[seq] = iter;
       if (failed[seq]) failedSlots.add(j);
     }
-    const stats = checkAndCompact(iter, updated, failedSlots);
+    const stats = checkAndCompact(iter, updated, failedSlots, smallStep);
     let maxResidual = 0;
     let sumSq = 0;
     for (const st of stats) {
