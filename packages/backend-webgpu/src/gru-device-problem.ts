@@ -533,7 +533,7 @@ export class GruDeviceProblem {
       lastResid[b] = r;
       maxR = Number.isNaN(r) || r > maxR ? r : maxR;
       ss += h[o + 1];
-      const st = h[o + 5] > 0 ? Number.NaN : h[o + 2];
+      const st = h[o + 5] >= 1e38 ? Number.NaN : h[o + 2]; // STEP_NON_FINITE_THRESHOLD
       maxStep = Number.isNaN(st) || st > maxStep ? st : maxStep;
       if (!(stat[b] !== 0 && doneAt[b] === s)) active++;
     }

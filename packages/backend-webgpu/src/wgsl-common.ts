@@ -24,3 +24,11 @@ export function grid(threads: number, wg = WG): [number, number] {
 
 /** Flat thread index line for a kernel dispatched with {@link grid}. */
 export const THREAD_INDEX_WGSL = `let tid = gid.x + gid.y * nwg.x * ${WG}u;`;
+
+/**
+ * The apply kernels write, per thread, max over their elements of |step| − (atol + rtol·|s|) (≤ 0 when
+ * the step meets the tolerance), or this sentinel when a step is non-finite.
+ */
+export const STEP_NON_FINITE = '3.0e38';
+/** Values at or above this (as f32) mean a non-finite step. */
+export const STEP_NON_FINITE_THRESHOLD = '1.0e38';

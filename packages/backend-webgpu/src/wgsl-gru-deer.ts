@@ -5,7 +5,7 @@
  * chunk maps are then scanned per sequence (the sequential dense kernel over C ≪ T chunks), and phase 3
  * re-runs each chunk from its carry-in state. Same buffers and status protocol as the quasi-DEER kernels.
  */
-import { NON_FINITE_WGSL, THREAD_INDEX_WGSL, WG } from './wgsl-common.js';
+import { NON_FINITE_WGSL, STEP_NON_FINITE, THREAD_INDEX_WGSL, WG } from './wgsl-common.js';
 
 const UNIFORM = /* wgsl */ `
 struct GruParams { B: u32, T: u32, L: u32, C: u32, m: u32, atol: f32, rtol: f32, pad: u32, RL: u32, RC: u32, pad1: u32, pad2: u32 }
@@ -174,6 +174,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
   var smax = 0.0;
   var bad = 0.0;
+  var viol = -3.0e38;
   for (var t = t0; t < t1; t++) {
     let hb = sprev(b, t) * N;
     let sb = srow(b, t) * N;
@@ -186,10 +187,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       let dd = acc - hs[sb + i];
       if (nonFinite(dd)) { bad = 1.0; }
       smax = max(smax, abs(dd));
+      viol = max(viol, abs(dd) - (p.atol + p.rtol * abs(acc)));
       hn[sb + i] = acc;
     }
   }
-  stepPart[tid] = vec2f(smax, bad);
+  stepPart[tid] = vec2f(smax, select(viol, ${STEP_NON_FINITE}, bad > 0.0));
 }
 `;
 }
@@ -341,6 +343,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   if (c == 0u) { s[i] = hs[b * (p.RL * p.RC + 1u) * N + i]; } else { s[i] = ends[(cid - 1u) * N + i]; }
   var smax = 0.0;
   var bad = 0.0;
+  var viol = -3.0e38;
   for (var t = t0; t < t1; t++) {
     hp[i] = hs[sprev(b, t) * N + i];
     workgroupBarrier();
@@ -354,9 +357,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let dd = acc - hs[k];
     if (nonFinite(dd)) { bad = 1.0; }
     smax = max(smax, abs(dd));
+    viol = max(viol, abs(dd) - (p.atol + p.rtol * abs(acc)));
     hn[k] = acc;
   }
-  red[i] = vec4f(smax, bad, 0.0, 0.0);
+  red[i] = vec4f(smax, select(viol, ${STEP_NON_FINITE}, bad > 0.0), 0.0, 0.0);
   workgroupBarrier();
   if (i == 0u) {
     var q = red[0];

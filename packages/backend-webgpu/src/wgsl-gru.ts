@@ -9,7 +9,13 @@
  * - status `[2B + 1]` u32: `status[b]` 0 active / 1 converged / 2 non-finite, `status[B + b]` the
  *   iteration at which it stopped, `status[2B]` the number of Newton updates applied so far.
  */
-import { NON_FINITE_WGSL, THREAD_INDEX_WGSL, WG } from './wgsl-common.js';
+import {
+  NON_FINITE_WGSL,
+  STEP_NON_FINITE,
+  STEP_NON_FINITE_THRESHOLD,
+  THREAD_INDEX_WGSL,
+  WG,
+} from './wgsl-common.js';
 import { SCAN_UNIFORM_WGSL } from './wgsl-scan.js';
 
 /** Uniform of the GRU kernels (8 words). */
@@ -168,6 +174,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var s = carry[tid];
   var smax = 0.0;
   var bad = 0.0;
+  var viol = -3.0e38;
   for (var t = t0; t < t1; t++) {
     let u = unit(sprev(b, t) * N, xrow(b, t) * 3u * N, i);
     s = u.y * s + (u.x - u.y * u.z);
@@ -175,9 +182,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     let d = s - hs[k];
     if (nonFinite(d)) { bad = 1.0; }
     smax = max(smax, abs(d));
+    viol = max(viol, abs(d) - (p.atol + p.rtol * abs(s)));
     hn[k] = s;
   }
-  stepPart[tid] = vec2f(smax, bad);
+  stepPart[tid] = vec2f(smax, select(viol, ${STEP_NON_FINITE}, bad > 0.0));
 }
 `;
 }
@@ -187,9 +195,10 @@ export const HISTORY_FIELDS = 6;
 
 /**
  * Per-sequence convergence check (one workgroup per sequence): reduces part and stepPart, records
- * (max |r|, Σ r², max |step|, status before, non-finite residual, non-finite step) in the history ring
- * slot of the current iteration, and marks the sequence converged (residual criterion met everywhere)
- * or non-finite. Bindings: 1 part, 2 stepPart, 3 status (rw), 4 history (rw); uniform `pad` = ring size.
+ * (max |r|, Σ r², max |step|, status before, non-finite residual, step-tolerance violation) in the
+ * history ring slot of the current iteration, and marks the sequence converged — the residual AND the
+ * step meet atol + rtol·|s| everywhere, the same rule as the CPU solvers (a small residual alone can hide
+ * a large error where the dynamics amplify it) — or non-finite. Bindings: 1 part, 2 stepPart, 3 status (rw), 4 history (rw); uniform `pad` = ring size.
  */
 export function checkWgsl(perSequence: number): string {
   return /* wgsl */ `
@@ -239,10 +248,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     hist[h + 4u] = a.w;
     hist[h + 5u] = s.y;
     if (st == 0u) {
-      if (a.w > 0.0 || s.y > 0.0) {
+      if (a.w > 0.0 || s.y >= ${STEP_NON_FINITE_THRESHOLD}) {
         status[b] = 2u;
         status[p.B + b] = it;
-      } else if (a.y <= 0.0) {
+      } else if (a.y <= 0.0 && s.y <= 0.0) {
         status[b] = 1u;
         status[p.B + b] = it;
       }
@@ -444,6 +453,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var s = carry[(b * p.C + c) * N4 + i4];
   var smax = vec4f(0.0);
   var bad = 0.0;
+  var viol = vec4f(-3.0e38);
   for (var t = t0; t < t1; t++) {
     let u = unit4(sprev(b, t) * N4, xrow(b, t) * 3u * N4, i4, d);
     s = u.j * s + (u.f - u.j * u.hp);
@@ -451,9 +461,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     let dd = s - hs[k];
     if (nonFinite4(dd)) { bad = 1.0; }
     smax = max(smax, abs(dd));
+    viol = max(viol, abs(dd) - (vec4f(p.atol) + p.rtol * abs(s)));
     hn[k] = s;
   }
-  stepPart[tid] = vec2f(max(max(smax.x, smax.y), max(smax.z, smax.w)), bad);
+  let vmax = max(max(viol.x, viol.y), max(viol.z, viol.w));
+  stepPart[tid] = vec2f(max(max(smax.x, smax.y), max(smax.z, smax.w)), select(vmax, ${STEP_NON_FINITE}, bad > 0.0));
 }
 `;
 }

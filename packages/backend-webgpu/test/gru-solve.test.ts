@@ -69,6 +69,40 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return e;
 }
 
+describe('the GPU stops by the same rule as the CPU solvers', () => {
+  // Convergence needs the residual AND the last step within atol + rtol·|s| (a small residual alone can
+  // hide a large error where the dynamics amplify it). The CPU loop in @antler/solvers is the reference.
+  for (const [method, n] of [
+    ['quasi-deer', 8],
+    ['quasi-deer', 6],
+    ['deer', 5],
+  ] as const) {
+    it.skipIf(!!why)(
+      `${method}, n = ${n}: last step within tolerance and iterations within ±1 of the CPU float32 solve${why ? ` — skipped: ${why}` : ''}`,
+      async () => {
+        if (typeof backend === 'string') return;
+        const { solveSync } = await import('@antler/solvers');
+        const B = 2;
+        const T = 400;
+        const atol = 1e-5;
+        const rtol = 1e-4;
+        const cell = createGru({ hiddenSize: n, inputSize: n, seed: 3, variant: 'flax' });
+        const x = normals(B * T * n, 21);
+        const gpu = await backend.solveOnDevice(cell, x, { method, dtype: 'float32', batch: B, atol, rtol });
+        if (!gpu) throw new Error('solveOnDevice declined a GRU');
+        const cpu = solveSync(cell, x, { method, dtype: 'float32', batch: B, atol, rtol });
+        expect(gpu.converged).toBe(true);
+        expect(cpu.converged).toBe(true);
+        let smax = 0;
+        for (const v of gpu.states) smax = Math.max(smax, Math.abs(v));
+        expect(gpu.history.at(-1)?.maxStep).toBeLessThanOrEqual(atol + rtol * smax);
+        expect(Math.abs(gpu.iterations - cpu.iterations)).toBeLessThanOrEqual(1);
+        expect(maxAbsDiff(gpu.states, cpu.states)).toBeLessThan(1e-4);
+      },
+    );
+  }
+});
+
 describe('fused quasi-DEER GRU on WebGPU', () => {
   it.skipIf(!!why)(
     `chunk-interleaved layout with padded rows (long chunks, T not a multiple of L): quasi-DEER, DEER and sequential = float64 loop${why ? ` — skipped: ${why}` : ''}`,
