@@ -25,6 +25,8 @@ export interface SolveCommandOptions {
   readonly tol?: number;
   readonly maxIter?: number;
   readonly lambda?: number;
+  /** State size for cells whose weights do not fix it (lorenz96: the number of variables D). */
+  readonly size?: number;
   readonly backend: string;
   readonly out: string;
   /** Also write the gradient of L = Σ⟨g, s⟩ (weights, inputs, h0) to this JSON file. */
@@ -165,7 +167,11 @@ export async function runSolveCommand(
       `--weights: cannot read ${o.weights} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
     );
   }
-  const cell = cellFromWeights(o.cell, parseWeights(bytes, o.weights));
+  const cell = cellFromWeights(
+    o.cell,
+    parseWeights(bytes, o.weights),
+    o.size === undefined ? {} : { size: o.size },
+  );
   const inputs = parseInputs(readJson(o.inputs, '--inputs'), cell.inputSize, o.inputs);
   const h0 =
     o.h0 === undefined ? undefined : parseH0(readJson(o.h0, '--h0'), cell.stateSize, inputs.batch, o.h0);
@@ -244,9 +250,10 @@ export function registerSolveCommand(program: Command): void {
     .option('--h0 <file>', 'initial states JSON: [n] or [B][n] (default zeros)')
     .option('--method <m>', `method: ${METHODS.join(', ')}`, 'deer')
     .option('--dtype <d>', 'float64 or float32', 'float64')
-    .option('--tol <x>', 'absolute and relative tolerance on the residual', positive)
+    .option('--tol <x>', 'absolute and relative tolerance on the residual and the step', positive)
     .option('--max-iter <n>', 'iteration limit (default T)', integer)
     .option('--lambda <x>', 'ELK damping λ = 1/σ² (default adaptive)', positive)
+    .option('--size <n>', 'state size for cells whose weights do not fix it (lorenz96: variables D)', integer)
     .option('--backend <name>', `scan backend: ${SOLVE_BACKENDS.join(', ')}`, 'cpu')
     .requiredOption('--out <file>', 'output JSON file')
     .option(
