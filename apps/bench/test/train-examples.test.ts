@@ -1,4 +1,4 @@
-/** The ```ts blocks of examples/gradients-and-training.md run and print what their comments say. */
+/** The ```ts blocks of docs/examples/gradients-and-training.md run and print what their comments say. */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it, vi } from 'vitest';
@@ -6,8 +6,8 @@ import { afterAll, expect, it, vi } from 'vitest';
 const scratch = mkdtempSync(join(import.meta.dirname, '.examples-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-it('examples/gradients-and-training.md: exact quasi-DEER gradient = BPTT, the diagonal one is not', async () => {
-  const text = readFileSync(join(import.meta.dirname, '../../../examples/gradients-and-training.md'), 'utf8');
+it('docs/examples/gradients-and-training.md: exact quasi-DEER gradient = BPTT, the diagonal one is not', async () => {
+  const text = readFileSync(join(import.meta.dirname, '../../../docs/examples/gradients-and-training.md'), 'utf8');
   const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
   expect(blocks).toHaveLength(1);
   const file = join(scratch, 'gradients.ts');
