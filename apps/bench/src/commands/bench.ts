@@ -1,5 +1,6 @@
 /** `antler bench`: runs benchmark suites with warm-up and repeats and writes their rows as JSON. */
 import { writeFileSync } from 'node:fs';
+import { BackendUnavailableError } from '@antler/core';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../usage-error.js';
@@ -29,6 +30,8 @@ export interface BenchReport {
   readonly machine: ReturnType<typeof machineInfo>;
   readonly options: Omit<BenchOptions, 'json' | 'html'>;
   readonly rows: readonly BenchRow[];
+  /** Suites of `--suite all` that could not run here, with the reason. */
+  readonly skipped: readonly { readonly suite: string; readonly reason: string }[];
 }
 
 function positiveInt(value: string): number {
@@ -56,6 +59,7 @@ export async function runBench(
       )
     : null;
   const rows: BenchRow[] = [];
+  const skipped: { suite: string; reason: string }[] = [];
   for (const suite of selected) {
     if (!suite) continue;
     let started = false;
@@ -82,12 +86,25 @@ export async function runBench(
       },
     };
     log(`suite ${suite.name}: ${suite.description}`);
-    const out = await suite.run(ctx);
+    let out: BenchRow[];
+    try {
+      out = await suite.run(ctx);
+    } catch (err) {
+      if (bar && started) bar.stop();
+      // With --suite all, a suite whose backend cannot run here (no GPU adapter) is skipped, saying why;
+      // asked for by name, it fails.
+      if (options.suite === 'all' && err instanceof BackendUnavailableError) {
+        log(`suite ${suite.name} skipped: ${err.message}`);
+        skipped.push({ suite: suite.name, reason: err.message });
+        continue;
+      }
+      throw err;
+    }
     if (bar && started) bar.stop();
     rows.push(...out);
   }
   const { json: _json, html: _html, ...rest } = options;
-  return { tool: 'antler bench', machine: machineInfo(), options: rest, rows };
+  return { tool: 'antler bench', machine: machineInfo(), options: rest, rows, skipped };
 }
 
 /** Renders bench rows as a text table: one line per row with its parameters, median time and metrics. */
