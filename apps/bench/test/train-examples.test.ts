@@ -7,7 +7,10 @@ const scratch = mkdtempSync(join(import.meta.dirname, '.examples-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 it('docs/examples/gradients-and-training.md: exact quasi-DEER gradient = BPTT, the diagonal one is not', async () => {
-  const text = readFileSync(join(import.meta.dirname, '../../../docs/examples/gradients-and-training.md'), 'utf8');
+  const text = readFileSync(
+    join(import.meta.dirname, '../../../docs/examples/gradients-and-training.md'),
+    'utf8',
+  );
   const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
   expect(blocks).toHaveLength(1);
   const file = join(scratch, 'gradients.ts');
