@@ -5,14 +5,12 @@
 import {
   type AffineScanArgs,
   type Cell,
-  checkInteger,
-  checkView,
   ConvergenceError,
   type DeviceSolver,
   DTypeError,
-  dtypeOf,
   type FloatArray,
   type KalmanScanArgs,
+  resolveKalmanArgs,
   type ScanBackend,
   type ScanReport,
   ShapeError,
@@ -143,45 +141,16 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
   }
 
   async function kalmanScan(args: KalmanScanArgs): Promise<ScanReport> {
-    const B = checkInteger(args.batch, 'batch');
-    const T = checkInteger(args.length, 'length');
-    const n = checkInteger(args.size, 'size');
     if (args.structure !== 'diagonal')
       throw new ShapeError(
         'structure',
         "'diagonal' (the WebGPU backend has no dense Kalman scan)",
         JSON.stringify(args.structure),
       );
-    for (const [name, v] of [
-      ['processVariance', args.processVariance],
-      ['observationVariance', args.observationVariance],
-    ] as const) {
-      if (!(typeof v === 'number' && v > 0 && Number.isFinite(v)))
-        throw new ShapeError(name, 'a finite number > 0', String(v));
-    }
-    const shape = { batch: B, length: T };
-    const a = checkView('a', args.a, shape, n, ['B', 'T', 'n']);
-    const b = checkView('b', args.b, shape, n, ['B', 'T', 'n']);
-    const y = checkView('y', args.y, shape, n, ['B', 'T', 'n']);
-    const out = checkView('out', args.out, shape, n, ['B', 'T', 'n']);
-    const s0 = args.s0
-      ? checkView(
-          's0',
-          { ...args.s0, timeStride: 0, batchStride: args.s0.batchStride ?? n },
-          { batch: B, length: 1 },
-          n,
-        )
-      : null;
-    for (const [name, v] of [
-      ['a', a],
-      ['b', b],
-      ['y', y],
-      ['s0', s0],
-      ['out', out],
-    ] as const) {
-      if (v && dtypeOf(v.data, name) !== 'float32')
-        throw new DTypeError(name, 'float32 (WGSL has no float64)', v.data.constructor.name);
-    }
+    // The shared core validator, then WGSL's own limit: float32 only.
+    const { batch: B, length: T, size: n, a, b, y, out, s0 } = resolveKalmanArgs(args);
+    if (!(out.data instanceof Float32Array))
+      throw new DTypeError('out', 'float32 (WGSL has no float64)', out.data.constructor.name);
     return withErrorScopes(ctx, 'kalmanScan', async () => {
       const arrays = [
         packSequence(a, B, T, n, false),

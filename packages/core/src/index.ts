@@ -15,6 +15,7 @@ export * from './backend.js';
 export * from './cell.js';
 export * from './dtype.js';
 export * from './errors.js';
+export * from './kalman-args.js';
 export * from './layout.js';
 export * from './solve.js';
 export * from './tensor.js';
