@@ -29,7 +29,7 @@ import { type ResidualStats, residualStats } from './convergence.js';
 import { agreementRatio, type TrustRegionState, updateTrustRegion } from './elk/trust-region.js';
 import type { MethodSpec } from './methods/method-spec.js';
 import type { ResolvedProblem } from './options.js';
-import { runSequential } from './sequential.js';
+import { runProblemSequence } from './sequential.js';
 
 /** What the loop yields: a scan's report, or a Promise of it. */
 export type ScanCall = ScanReport | Promise<ScanReport>;
@@ -422,7 +422,6 @@ export function applyDivergencePolicy(
   r: SolveResult,
 ): SolveResult {
   if (r.converged || p.onDivergence === 'report') return r;
-  const stepElems = p.length * p.size;
   if (p.onDivergence === 'throw') {
     const bad = r.convergedPerSequence.map((c, i) => (c ? -1 : i)).filter((i) => i >= 0);
     throw new ConvergenceError(
@@ -435,16 +434,7 @@ export function applyDivergencePolicy(
   const residual = [...residualPerSequence];
   for (let seq = 0; seq < p.batch; seq++) {
     if (convergedPer[seq]) continue;
-    const bad = runSequential(
-      cell,
-      p.length,
-      p.h0,
-      seq * p.size,
-      p.inputs,
-      seq * p.length * p.inputSize,
-      r.states,
-      seq * stepElems,
-    );
+    const bad = runProblemSequence(cell, p, seq, r.states);
     convergedPer[seq] = bad < 0;
     events.push({
       kind: 'fallback-sequential',

@@ -1,5 +1,6 @@
 /** The plain sequential loop: the reference every method is checked against, and the divergence fallback. */
 import type { Cell, FloatArray } from '@antler/core';
+import type { ResolvedProblem } from './options.js';
 
 /**
  * Runs s_t = f(s_{t−1}, x_t) for one sequence, writing T·n states to `out[outOffset …]`. The cell computes
@@ -33,4 +34,21 @@ export function runSequential(
     }
   }
   return bad;
+}
+
+/**
+ * {@link runSequential} for sequence `seq` of a resolved problem: its h0, its inputs, and its `[T][n]` slot
+ * of the `[B][T][n]` array `out`.
+ */
+export function runProblemSequence(cell: Cell, p: ResolvedProblem, seq: number, out: FloatArray): number {
+  return runSequential(
+    cell,
+    p.length,
+    p.h0,
+    seq * p.size,
+    p.inputs,
+    seq * p.length * p.inputSize,
+    out,
+    seq * p.length * p.size,
+  );
 }

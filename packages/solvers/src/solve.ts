@@ -20,7 +20,7 @@ import { createBestCpuBackend, createSequentialBackend } from '@antler/scan';
 import { applyDivergencePolicy, type ScanCall, sequenceResidual, solveLoop } from './loop.js';
 import { METHOD_SPECS } from './methods/method-spec.js';
 import { type ResolvedProblem, resolveProblem } from './options.js';
-import { runSequential } from './sequential.js';
+import { runProblemSequence } from './sequential.js';
 
 let defaultBackend: ScanBackend | null = null;
 
@@ -62,16 +62,7 @@ function sequentialResult(cell: Cell, p: ResolvedProblem, started: number): Solv
   const convergedPer: boolean[] = [];
   const residuals: number[] = [];
   for (let seq = 0; seq < p.batch; seq++) {
-    const bad = runSequential(
-      cell,
-      p.length,
-      p.h0,
-      seq * p.size,
-      p.inputs,
-      seq * p.length * p.inputSize,
-      states,
-      seq * stepElems,
-    );
+    const bad = runProblemSequence(cell, p, seq, states);
     convergedPer.push(bad < 0);
     residuals.push(bad < 0 ? sequenceResidual(cell, p, states, seq) : Number.NaN);
     if (bad >= 0) {
