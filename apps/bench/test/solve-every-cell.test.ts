@@ -2,29 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CELL_KINDS, createRandom, encodeSafetensors, randomCell } from '@antler/zoo';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/program.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
 
 // `antler solve --cell <kind>` end to end for every zoo kind, with weights as a PyTorch-named JSON state
 // dict and as a .safetensors file. Reference: the cell's own step applied in a plain loop.
 const dir = mkdtempSync(join(tmpdir(), 'antler-solve-kinds-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function solveCli(args: string[]): Promise<{ code: number; stderr: string }> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => {
-    lines.push(a.map(String).join(' '));
-  });
-  process.exitCode = 0;
-  try {
-    await main(['node', 'antler', 'solve', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, stderr: lines.join('\n') };
-}
 
 describe('antler solve --cell <every kind> with JSON and safetensors weights', () => {
   for (const kind of CELL_KINDS) {
@@ -66,7 +50,8 @@ describe('antler solve --cell <every kind> with JSON and safetensors weights', (
 
       for (const weights of [json, st]) {
         const out = join(dir, `${kind}-out.json`);
-        const { code, stderr } = await solveCli([
+        const { code, stderr } = await runCli([
+          'solve',
           '--cell',
           kind,
           '--weights',
@@ -83,7 +68,7 @@ describe('antler solve --cell <every kind> with JSON and safetensors weights', (
           '--out',
           out,
         ]);
-        expect(stderr).not.toMatch(/antler:/);
+        expect(stderr.join('\n')).not.toMatch(/antler:/);
         expect(code).toBe(0);
         const doc = JSON.parse(readFileSync(out, 'utf8'));
         expect(doc.converged).toBe(true);

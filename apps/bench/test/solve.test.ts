@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/program.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'antler-solve-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -62,21 +62,7 @@ const T = 40;
 const xs = Array.from({ length: T }, (_, t) => [Math.sin(0.3 * t), Math.cos(0.2 * t)]);
 const inputs = file('inputs.json', xs);
 
-async function run(args: string[]): Promise<{ code: number; stderr: string[] }> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => {
-    lines.push(a.map(String).join(' '));
-  });
-  process.exitCode = 0;
-  try {
-    await main(['node', 'antler', 'solve', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, stderr: lines };
-}
+const run = (args: string[]) => runCli(['solve', ...args]);
 
 afterEach(() => {
   process.exitCode = 0;
