@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { type Method, type ScanBackend, type SolveResult, checkDType } from '@antler/core';
-import { createCpuBackend } from '@antler/scan';
+import { createBestCpuBackend, createCpuBackend } from '@antler/scan';
 import { solve } from '@antler/solvers';
 import { createRandom, randomCell } from '@antler/zoo';
 import { type Command, InvalidArgumentError } from 'commander';
@@ -57,10 +57,8 @@ async function backendFor(name: string): Promise<ScanBackend> {
       return createCpuBackend({ algorithm: 'sequential' });
     case 'threaded':
       return createCpuBackend({ algorithm: 'threaded' });
-    case 'auto': {
-      const { createBestCpuBackend } = await import('@antler/scan');
+    case 'auto':
       return createBestCpuBackend();
-    }
     case 'webgpu': {
       const { createWebGpuBackend } = await import('@antler/backend-webgpu');
       return createWebGpuBackend();
