@@ -7,7 +7,10 @@ import type { IterationRecord, SolverEvent } from '@antler/core';
 import { checkAlive, f32Bits, type GpuContext, storageBuffer, uniformBuffer } from './gpu-context.js';
 import type { GruWeights } from './gru-weights.js';
 import { pipeline } from './pipelines.js';
-import { grid } from './wgsl-common.js';
+import { grid, STEP_NON_FINITE_THRESHOLD } from './wgsl-common.js';
+
+/** Host-side value of the step-violation sentinel threshold (see wgsl-common). */
+const STEP_NON_FINITE_LIMIT = Number(STEP_NON_FINITE_THRESHOLD);
 import {
   apply4Wgsl,
   applyWgsl,
@@ -533,7 +536,7 @@ export class GruDeviceProblem {
       lastResid[b] = r;
       maxR = Number.isNaN(r) || r > maxR ? r : maxR;
       ss += h[o + 1];
-      const st = h[o + 5] >= 1e38 ? Number.NaN : h[o + 2]; // STEP_NON_FINITE_THRESHOLD
+      const st = h[o + 5] >= STEP_NON_FINITE_LIMIT ? Number.NaN : h[o + 2];
       maxStep = Number.isNaN(st) || st > maxStep ? st : maxStep;
       if (!(stat[b] !== 0 && doneAt[b] === s)) active++;
     }
