@@ -19,5 +19,6 @@ export * from './kalman-args.js';
 export * from './layout.js';
 export * from './solve.js';
 export * from './tensor.js';
+export * from './random.js';
 export * from './validate.js';
 export * from './vector-field.js';
