@@ -85,68 +85,81 @@ export function solveOnGpuJs(
   inputs: FloatArray,
   options: SolveOptions,
   expectedMode: string = gpu.mode,
+  cache?: DeviceSolvePlanCache,
 ): Promise<SolveResult> | null {
   if (deviceSolveUnsupported(cell, options, inputs) !== null) return null;
-  return run(gpu, backendName, cell as GpuCell, inputs, options, expectedMode);
+  return run(gpu, backendName, cell as GpuCell, inputs, options, expectedMode, cache);
 }
 
 interface Kernel {
   destroy?: () => void;
 }
 
-async function run(
+/** The compiled kernels and the gpu.js pipeline of one iteration, for one (cell, method, B, T). */
+interface DeviceSolvePlan {
+  readonly pipeline: IPipelineRunShortcut;
+  readonly kernels: Kernel[];
+}
+
+/**
+ * Compiled device-solve plans kept between solves of the same cell, method and shape (least recently
+ * used first out): building one compiles every kernel of the iteration (WGSL translation and pipeline
+ * creation on webgpu), which costs more than a whole solve of a small problem.
+ */
+export class DeviceSolvePlanCache {
+  private readonly plans = new Map<string, DeviceSolvePlan>();
+  private readonly ids = new WeakMap<object, number>();
+  private nextId = 0;
+  /** Builds made so far (a measure of cache misses). */
+  builds = 0;
+  /** @param capacity plans kept (default 4) */
+  constructor(readonly capacity = 4) {}
+
+  /** @internal The plan for `key` parts, built by `make` on a miss. */
+  async get(cell: object, key: string, make: () => DeviceSolvePlan): Promise<DeviceSolvePlan> {
+    let id = this.ids.get(cell);
+    if (id === undefined) this.ids.set(cell, (id = this.nextId++));
+    const k = `${id}|${key}`;
+    let plan = this.plans.get(k);
+    if (plan) this.plans.delete(k);
+    else {
+      plan = make();
+      this.builds++;
+    }
+    this.plans.set(k, plan);
+    while (this.plans.size > this.capacity) {
+      const [oldKey, old] = this.plans.entries().next().value as [string, DeviceSolvePlan];
+      this.plans.delete(oldKey);
+      await destroyPlan(old);
+    }
+    return plan;
+  }
+
+  /** Destroys every kept plan. */
+  async clear(): Promise<void> {
+    const all = [...this.plans.values()];
+    this.plans.clear();
+    for (const p of all) await destroyPlan(p);
+  }
+}
+
+async function destroyPlan(plan: DeviceSolvePlan): Promise<void> {
+  await plan.pipeline.destroy();
+  for (const kern of plan.kernels) kern.destroy?.();
+}
+
+function buildPlan(
   gpu: GPU,
-  backendName: string,
   cell: GpuCell,
-  inputs: FloatArray,
-  options: SolveOptions,
-  expectedMode: string,
-): Promise<SolveResult> {
-  const started = performance.now();
-  const method = options.method === 'quasi-deer' ? 'quasi-deer' : 'deer';
+  method: 'deer' | 'quasi-deer',
+  B: number,
+  T: number,
+): DeviceSolvePlan {
   const n = cell.stateSize;
   const m = cell.inputSize;
-  const B = checkInteger(options.batch ?? 1, 'batch');
-  let T: number;
-  if (m > 0) {
-    if (
-      !(inputs instanceof Float64Array || inputs instanceof Float32Array) ||
-      inputs.length % (B * m) !== 0
-    ) {
-      throw new ShapeError('inputs', `[B=${B}][T][m=${m}]`, `length ${inputs?.length}`);
-    }
-    T = inputs.length / (B * m);
-    if (options.length !== undefined && options.length !== T)
-      throw new ShapeError('length', `${T} (from inputs)`, String(options.length));
-  } else {
-    T = checkInteger(options.length, 'length');
-  }
-  checkInteger(T, 'length');
-  const atol = options.atol ?? 1e-4;
-  const rtol = options.rtol ?? 1e-3;
-  const maxIter = options.maxIter ?? T;
-  let h0: Float32Array | null = null;
-  if (options.h0) {
-    if (options.h0.length === n) {
-      h0 = new Float32Array(B * n);
-      for (let b = 0; b < B; b++) h0.set(options.h0, b * n);
-    } else h0 = Float32Array.from(checkLength('h0', options.h0, [B, n], ['B', 'n']));
-  }
-  // Initial trajectory s_1 … s_T.
-  const guess = new Float32Array(B * T * n);
-  const init = options.initialGuess ?? 'zeros';
-  if (init === 'h0' && h0) {
-    for (let b = 0; b < B; b++)
-      for (let t = 0; t < T; t++) guess.set(h0.subarray(b * n, b * n + n), (b * T + t) * n);
-  } else if (typeof init !== 'string') {
-    guess.set(checkLength('initialGuess', init, [B, T, n], ['B', 'T', 'n']));
-  }
-  let prev = previousStates(B, T, n, guess, h0, false);
-  const xs = m > 0 ? Float32Array.from(inputs) : new Float32Array(1);
-
-  const constants = { ...(cell.spec.constants ?? {}), gcN: n, gcM: Math.max(m, 1), gcT: T };
+  const constants = { ...cell.kernelConstants, gcN: n, gcM: Math.max(m, 1), gcT: T };
   const kernels: Kernel[] = [];
-  const mkc = (src: string, output: number, c: Record<string, number>) => {
+  const mkc = (src: string, output: number, c: Record<string, number | Float32Array>) => {
     const kern = gpu.createKernel(src as never, {
       output: [output],
       constants: c,
@@ -208,6 +221,64 @@ async function run(
     }
   }
 
+  return { pipeline, kernels };
+}
+
+async function run(
+  gpu: GPU,
+  backendName: string,
+  cell: GpuCell,
+  inputs: FloatArray,
+  options: SolveOptions,
+  expectedMode: string,
+  cache: DeviceSolvePlanCache | undefined,
+): Promise<SolveResult> {
+  const started = performance.now();
+  const method = options.method === 'quasi-deer' ? 'quasi-deer' : 'deer';
+  const n = cell.stateSize;
+  const m = cell.inputSize;
+  const B = checkInteger(options.batch ?? 1, 'batch');
+  let T: number;
+  if (m > 0) {
+    if (
+      !(inputs instanceof Float64Array || inputs instanceof Float32Array) ||
+      inputs.length % (B * m) !== 0
+    ) {
+      throw new ShapeError('inputs', `[B=${B}][T][m=${m}]`, `length ${inputs?.length}`);
+    }
+    T = inputs.length / (B * m);
+    if (options.length !== undefined && options.length !== T)
+      throw new ShapeError('length', `${T} (from inputs)`, String(options.length));
+  } else {
+    T = checkInteger(options.length, 'length');
+  }
+  checkInteger(T, 'length');
+  const atol = options.atol ?? 1e-4;
+  const rtol = options.rtol ?? 1e-3;
+  const maxIter = options.maxIter ?? T;
+  let h0: Float32Array | null = null;
+  if (options.h0) {
+    if (options.h0.length === n) {
+      h0 = new Float32Array(B * n);
+      for (let b = 0; b < B; b++) h0.set(options.h0, b * n);
+    } else h0 = Float32Array.from(checkLength('h0', options.h0, [B, n], ['B', 'n']));
+  }
+  // Initial trajectory s_1 … s_T.
+  const guess = new Float32Array(B * T * n);
+  const init = options.initialGuess ?? 'zeros';
+  if (init === 'h0' && h0) {
+    for (let b = 0; b < B; b++)
+      for (let t = 0; t < T; t++) guess.set(h0.subarray(b * n, b * n + n), (b * T + t) * n);
+  } else if (typeof init !== 'string') {
+    guess.set(checkLength('initialGuess', init, [B, T, n], ['B', 'T', 'n']));
+  }
+  let prev = previousStates(B, T, n, guess, h0, false);
+  const xs = m > 0 ? Float32Array.from(inputs) : new Float32Array(1);
+
+  const plan = cache
+    ? await cache.get(cell, `${method}|${B}|${T}`, () => buildPlan(gpu, cell, method, B, T))
+    : buildPlan(gpu, cell, method, B, T);
+  const { pipeline } = plan;
   const history: IterationRecord[] = [];
   const events: SolverEvent[] = [];
   const states = new Float32Array(B * T * n);
@@ -293,8 +364,7 @@ async function run(
       prev = Float32Array.from(next as ArrayLike<number>);
     }
   } finally {
-    await pipeline.destroy();
-    for (const kern of kernels) kern.destroy?.();
+    if (!cache) await destroyPlan(plan);
   }
   for (let b = 0; b < B; b++)
     if (!converged[b] && !events.some((e) => e.sequence === b && e.kind === 'non-finite'))

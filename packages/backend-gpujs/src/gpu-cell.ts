@@ -6,9 +6,11 @@ import { type Cell, checkInteger, checkLength, type FloatArray, ShapeError } fro
 import type { GPU } from 'gpu.js';
 import { GpuCellSourceError, parseCellFunction, rewriteIndexedReads } from './cell-source.js';
 
-/** `this` inside a cell function: the cell's named constants. */
+/** `this` inside a cell function: the cell's named constants and arrays. */
 export interface GpuCellThis {
   readonly constants: Readonly<Record<string, number>>;
+  /** Named arrays (weights), read by indexing: `this.arrays.w[k]`. */
+  readonly arrays: Readonly<Record<string, ArrayLike<number>>>;
 }
 
 /**
@@ -46,6 +48,12 @@ export interface GpuCellSpec {
   readonly inputSize: number;
   /** Named numeric constants, read as `this.constants.<name>` in both functions. */
   readonly constants?: Readonly<Record<string, number>>;
+  /**
+   * Named arrays of finite numbers (weight matrices, biases), read only by indexing,
+   * `this.arrays.<name>[k]`. gpu.js kernels receive them as float32 array constants (uploaded once per
+   * compiled kernel, a storage buffer on webgpu); the CPU Cell reads the arrays as given.
+   */
+  readonly arrays?: Readonly<Record<string, ArrayLike<number>>>;
   /** Component i of f(h, x). */
   readonly step: GpuCellFunction;
   /** Component i of the diagonal of ∂f/∂h, ∂f_i/∂h_i (enables quasi-DEER). */
@@ -85,6 +93,8 @@ export interface GpuCellEvaluateArgs {
 export interface GpuCell extends Cell {
   /** The definition it was made from. */
   readonly spec: GpuCellSpec;
+  /** What the gpu.js kernels receive as `this.constants`: the scalar constants and the arrays as float32. */
+  readonly kernelConstants: Readonly<Record<string, number | Float32Array>>;
   /** The generated gpu.js kernel sources (for inspection and error reports). */
   readonly kernelSources: {
     readonly step: string;
@@ -143,6 +153,8 @@ export function cellKernelSource(argument: string, fn: unknown, shape: CellKerne
   const p = parseCellFunction(argument, fn, shape === 'vector' ? 3 : 4);
   let body = rewriteIndexedReads(argument, p.body, p.state, K.prev, K.hBase);
   body = rewriteIndexedReads(argument, body, p.input, K.inputs, K.xBase);
+  // gpu.js knows only this.constants: the arrays are array constants there.
+  body = body.replace(/\bthis\s*\.\s*arrays\s*\./g, 'this.constants.');
   const threads =
     shape === 'dense'
       ? `const gcRow = Math.floor(this.thread.x / (gcN * gcN));
@@ -232,7 +244,22 @@ function makeGpuCell(spec: GpuCellSpec): GpuCell {
     if (name.startsWith('gc'))
       throw new ShapeError(`constants.${name}`, "a name not starting with 'gc' (reserved)", name);
   }
-  const self: GpuCellThis = { constants };
+  const arrays = { ...(spec.arrays ?? {}) };
+  const kernelConstants: Record<string, number | Float32Array> = { ...constants };
+  for (const [name, v] of Object.entries(arrays)) {
+    const where = `arrays.${name}`;
+    if (name.startsWith('gc')) throw new ShapeError(where, "a name not starting with 'gc' (reserved)", name);
+    if (name in constants) throw new ShapeError(where, 'a name not also used by constants', name);
+    if (v === null || typeof v !== 'object' || typeof v.length !== 'number' || v.length < 1) {
+      throw new ShapeError(where, 'a non-empty array of finite numbers', String(v));
+    }
+    for (let k = 0; k < v.length; k++) {
+      if (typeof v[k] !== 'number' || !Number.isFinite(v[k]))
+        throw new ShapeError(`${where}[${k}]`, 'a finite number', String(v[k]));
+    }
+    kernelConstants[name] = Float32Array.from(v);
+  }
+  const self: GpuCellThis = { constants, arrays };
   const cpuStep = compileCpu('step', spec.step, self, 3);
   const cpuJac = spec.jacobian ? compileCpu('jacobian', spec.jacobian, self, 4) : null;
   const cpuDiag = spec.diagonal ? compileCpu('diagonal', spec.diagonal, self, 3) : cpuJac;
@@ -262,6 +289,7 @@ function makeGpuCell(spec: GpuCellSpec): GpuCell {
     inputSize: m,
     config: { source: 'gpujs' },
     spec,
+    kernelConstants,
     kernelSources,
     step(h, ho, x, xo, out, oo) {
       for (let i = 0; i < n; i++) out[oo + i] = cpuStep(h, ho, x, xo, i);
@@ -284,7 +312,7 @@ function makeGpuCell(spec: GpuCellSpec): GpuCell {
       const key = `${B}|${T}`;
       let set = perGpu.get(key);
       if (!set) {
-        const constantsOf = { ...constants, gcN: n, gcM: Math.max(m, 1), gcT: T };
+        const constantsOf = { ...kernelConstants, gcN: n, gcM: Math.max(m, 1), gcT: T };
         const make = (src: string, output: number) =>
           gpu.createKernel(src as never, {
             output: [output],

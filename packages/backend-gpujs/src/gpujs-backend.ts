@@ -15,7 +15,7 @@ import type { GPU } from 'gpu.js';
 import { checkAffineArgs, MAX_DENSE_SIZE } from './affine-args.js';
 import { packAffine, packedStepSize, problemCount, unpackStateRows, unpackStates } from './affine-pack.js';
 import { DEFAULT_CHUNK_LENGTH } from './chunked-kernel.js';
-import { solveOnGpuJs } from './device-solver.js';
+import { DeviceSolvePlanCache, solveOnGpuJs } from './device-solver.js';
 import { CPU_MODES, type GpuJsMode, openGpuJsMode } from './gpujs-mode.js';
 import { MAX_PACKED_ELEMENTS } from './scan-kernel.js';
 import { type PlanExecution, ScanPlanCache } from './scan-plans.js';
@@ -29,6 +29,11 @@ export interface GpuJsBackendOptions {
   readonly webgpu?: WebGpuEnvironmentOptions;
   /** Compiled shapes kept (LRU); default 16. */
   readonly cacheSize?: number;
+  /**
+   * Compiled on-device solve plans kept between `solveOnDevice` calls of the same cell, method, batch
+   * and length (LRU); default 4, 0 compiles every solve afresh.
+   */
+  readonly devicePlanCacheSize?: number;
   /**
    * Most packed floats one pipeline handles (default and maximum 2²², see `MAX_PACKED_ELEMENTS`);
    * larger batches are split into several pipelines.
@@ -72,6 +77,8 @@ export interface GpuJsBackend extends ScanBackend, DeviceSolver {
   readonly algorithm: 'chunked' | 'hillis-steele' | null;
   /** The gpu.js instance (for custom kernels on the same device). */
   readonly gpu: GPU;
+  /** The compiled on-device solve plans (`builds` counts compilations); null when disabled. */
+  readonly devicePlans: DeviceSolvePlanCache | null;
   /** Releases the compiled kernels and the gpu.js instance. */
   dispose(): Promise<void>;
 }
@@ -112,7 +119,9 @@ export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Pro
     checkInteger(options.maxPackedElements ?? MAX_PACKED_ELEMENTS, 'maxPackedElements'),
     MAX_PACKED_ELEMENTS,
   );
+  const planCacheSize = checkInteger(options.devicePlanCacheSize ?? 4, 'devicePlanCacheSize', 0);
   const opened = await openGpuJsMode(options.mode ?? 'webgpu', options.webgpu);
+  const devicePlans = planCacheSize > 0 ? new DeviceSolvePlanCache(planCacheSize) : null;
   const plans = new ScanPlanCache(opened.gpu, cacheSize);
   const caps: DTypeCapabilities = {
     affine: ['diagonal', 'block', 'dense'],
@@ -133,6 +142,7 @@ export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Pro
     },
     adapter: opened.adapter,
     gpu: opened.gpu,
+    devicePlans,
     get algorithm() {
       return lastAlgorithm;
     },
@@ -182,9 +192,18 @@ export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Pro
       return { finite };
     },
     solveOnDevice(cell, inputs, options) {
-      return solveOnGpuJs(opened.gpu, backend.name, cell, inputs, options, opened.ranOn);
+      return solveOnGpuJs(
+        opened.gpu,
+        backend.name,
+        cell,
+        inputs,
+        options,
+        opened.ranOn,
+        devicePlans ?? undefined,
+      );
     },
     async dispose() {
+      await devicePlans?.clear();
       await plans.clear();
       await opened.gpu.destroy();
     },

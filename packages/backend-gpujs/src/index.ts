@@ -16,3 +16,4 @@ export * from './gpu-cell.js';
 export * from './device-kernels.js';
 export * from './device-solver.js';
 export * from './chunked-kernel.js';
+export * from './gru-cell.js';
