@@ -37,6 +37,7 @@ import {
   DEFAULT_CHUNK_LENGTH,
 } from './chunked-kernel.js';
 import { MAX_PACKED_ELEMENTS, passDistances, SCAN_PASS_SOURCE } from './scan-kernel.js';
+import type { PlanExecution } from './scan-plans.js';
 
 /**
  * Why {@link solveOnGpuJs} declines a call (it then returns null and the caller solves on the host), or
@@ -76,7 +77,9 @@ export function deviceSolveUnsupported(
 /**
  * Runs DEER (cells with `jacobian`, n ≤ 16) or quasi-DEER (cells with `diagonal` or `jacobian`) on
  * `gpu` for a {@link gpuCell}; returns null (and runs nothing) when the call is not
- * supported there (see {@link deviceSolveUnsupported}).
+ * supported there (see {@link deviceSolveUnsupported}). With `cache`, the compiled kernels are kept for
+ * the next solve of the same cell, method and shape; `observe` receives how gpu.js executed the
+ * iteration's pipeline (executor kind, mode, fallback reason).
  */
 export function solveOnGpuJs(
   gpu: GPU,
@@ -86,9 +89,10 @@ export function solveOnGpuJs(
   options: SolveOptions,
   expectedMode: string = gpu.mode,
   cache?: DeviceSolvePlanCache,
+  observe?: (execution: PlanExecution) => void,
 ): Promise<SolveResult> | null {
   if (deviceSolveUnsupported(cell, options, inputs) !== null) return null;
-  return run(gpu, backendName, cell as GpuCell, inputs, options, expectedMode, cache);
+  return run(gpu, backendName, cell as GpuCell, inputs, options, expectedMode, cache, observe);
 }
 
 interface Kernel {
@@ -232,6 +236,7 @@ async function run(
   options: SolveOptions,
   expectedMode: string,
   cache: DeviceSolvePlanCache | undefined,
+  observe: ((execution: PlanExecution) => void) | undefined,
 ): Promise<SolveResult> {
   const started = performance.now();
   const method = options.method === 'quasi-deer' ? 'quasi-deer' : 'deer';
@@ -293,6 +298,13 @@ async function run(
       options.signal?.throwIfAborted();
       const round = (await pipeline(prev, xs)) as unknown as [ArrayLike<number>, ArrayLike<number>];
       const [next, f] = round;
+      if (k === 0) {
+        observe?.({
+          executorKind: pipeline.executorKind,
+          backend: pipeline.backend ?? null,
+          fallbackReason: pipeline.fallbackReason ?? null,
+        });
+      }
       if (k === 0 && pipeline.backend && pipeline.backend !== expectedMode) {
         events.push({
           kind: 'backend-fallback',

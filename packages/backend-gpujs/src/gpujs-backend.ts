@@ -63,14 +63,14 @@ export interface GpuJsBackend extends ScanBackend, DeviceSolver {
   /** The WebGPU adapter (`webgpu` mode), e.g. `"llvmpipe … Mesa 22.3.6"`; null otherwise. */
   readonly adapter: string | null;
   /**
-   * gpu.js's executor of the last scan: `'fused-encoder'` (webgpu: every pass in one command encoder,
+   * gpu.js's executor of the last scan or on-device solve: `'fused-encoder'` (webgpu: every pass in one command encoder,
    * one submit), `'fused-sync'` / `'fused-threaded'` (webasm), `'generic'` (pass by pass); null before
    * the first scan or when the last scan needed no pass (T = 1).
    */
   readonly executorKind: string | null;
   /**
    * Why what ran is not what was asked for: the mode substitution found at creation, or gpu.js's reason
-   * for not fusing the last scan. Null when the asked-for mode ran fused.
+   * for not fusing the last scan or on-device solve. Null when the asked-for mode ran fused.
    */
   readonly fallbackReason: string | null;
   /** The scan algorithm of the last scan (`'chunked'` or `'hillis-steele'`), null before the first. */
@@ -200,6 +200,9 @@ export async function createGpuJsBackend(options: GpuJsBackendOptions = {}): Pro
         options,
         opened.ranOn,
         devicePlans ?? undefined,
+        (execution) => {
+          last = execution;
+        },
       );
     },
     async dispose() {

@@ -8,9 +8,9 @@ import { type GpuCell, gpuCell } from './gpu-cell.js';
 
 /**
  * Flax GRU weights, gates ordered (r, z, n) in column blocks of width n (G = 3n columns):
- * `wx` is `[(m + 1)][G]`, the input weights with the input biases as its last row; `wh` is `[(n + 1)][G]`,
- * the hidden weights, with the candidate's hidden bias b_hn in the first n entries of its last row (the
- * rest of that row is unused). This is the layout of `packGru` in `@antler/backend-webgpu`.
+ * `wx` is `[(m + 1)][G]`, the input weights with the input biases as its last row; `wh` is `[n][G]`, the
+ * hidden weights, followed by the candidate's hidden bias b_hn `[n]` (length nG + n). This is the layout
+ * of `packGru` in `@antler/backend-webgpu`.
  */
 export interface FlaxGruWeights {
   /** Hidden size n. */
@@ -32,7 +32,7 @@ export interface FlaxGruWeights {
  * const n = 4;
  * const m = 2;
  * const wx = new Float32Array((m + 1) * 3 * n).map((_, k) => Math.sin(k) * 0.5);
- * const wh = new Float32Array((n + 1) * 3 * n).map((_, k) => Math.cos(k) * 0.5);
+ * const wh = new Float32Array((3 * n + 1) * n).map((_, k) => Math.cos(k) * 0.5);
  * const cell = flaxGruGpuCell({ hiddenSize: n, inputSize: m, wx, wh });
  * const backend = await createGpuJsBackend({ mode: 'webgpu' });
  * const inputs = new Float32Array(100 * m).map((_, k) => Math.sin(0.1 * k));
@@ -46,7 +46,7 @@ export function flaxGruGpuCell(weights: FlaxGruWeights): GpuCell {
   const m = checkInteger(weights.inputSize, 'inputSize', 0);
   const G = 3 * n;
   checkLength('wx', weights.wx, [m + 1, G], ['m + 1', '3n']);
-  checkLength('wh', weights.wh, [n + 1, G], ['n + 1', '3n']);
+  checkLength('wh', weights.wh, [n * G + n], ['3n² + n']);
   return gpuCell({
     kind: 'gru-flax',
     stateSize: n,

@@ -12,6 +12,16 @@ export interface WebGpuEnvironmentOptions {
   readonly dawnOptions?: readonly string[];
   /** Feature level asked of `requestAdapter`; default `'compatibility'` (what llvmpipe offers). */
   readonly featureLevel?: 'core' | 'compatibility';
+  /** Power preference asked of `requestAdapter`; default `'high-performance'` (the discrete GPU). */
+  readonly powerPreference?: 'high-performance' | 'low-power';
+}
+
+/** The adapter's `info` fields (GPUAdapterInfo). */
+export interface WebGpuAdapterInfo {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly device: string;
+  readonly description: string;
 }
 
 /** What {@link installWebGpuNavigator} did. */
@@ -20,6 +30,8 @@ export interface WebGpuEnvironment {
   readonly source: 'existing' | 'dawn';
   /** The adapter's description (vendor, architecture, device), or null when no adapter answered. */
   readonly adapter: string | null;
+  /** The adapter's info fields, or null when no adapter answered. */
+  readonly info: WebGpuAdapterInfo | null;
 }
 
 let installed: Promise<WebGpuEnvironment> | undefined;
@@ -57,6 +69,7 @@ interface GpuLike {
 async function install(options: WebGpuEnvironmentOptions): Promise<WebGpuEnvironment> {
   const g = globalThis as { navigator?: { gpu?: GpuLike } };
   const featureLevel = options.featureLevel ?? 'compatibility';
+  const powerPreference = options.powerPreference ?? 'high-performance';
   let source: WebGpuEnvironment['source'] = 'existing';
   if (!g.navigator?.gpu) {
     // Must be set before Dawn opens EGL; harmless elsewhere.
@@ -70,7 +83,8 @@ async function install(options: WebGpuEnvironmentOptions): Promise<WebGpuEnviron
     const defaults = linux ? ['backend=opengl'] : [];
     const dawn = webgpu.create([...(options.dawnOptions ?? defaults)]);
     const gpu = {
-      requestAdapter: (o?: Record<string, unknown>) => dawn.requestAdapter({ featureLevel, ...(o ?? {}) }),
+      requestAdapter: (o?: Record<string, unknown>) =>
+        dawn.requestAdapter({ featureLevel, powerPreference, ...(o ?? {}) }),
       getPreferredCanvasFormat: () => 'rgba8unorm',
       wgslLanguageFeatures: dawn.wgslLanguageFeatures,
     };
@@ -90,5 +104,17 @@ async function install(options: WebGpuEnvironmentOptions): Promise<WebGpuEnviron
     ? [info?.vendor, info?.architecture, info?.device, info?.description].filter((s) => s).join(' ') ||
       'unnamed adapter'
     : null;
-  return { source, adapter: description };
+  const text = (v: string | undefined) => v ?? '';
+  return {
+    source,
+    adapter: description,
+    info: adapter
+      ? {
+          vendor: text(info?.vendor),
+          architecture: text(info?.architecture),
+          device: text(info?.device),
+          description: text(info?.description),
+        }
+      : null,
+  };
 }

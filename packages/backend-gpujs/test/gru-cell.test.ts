@@ -22,7 +22,7 @@ const n = 5;
 const m = 3;
 const G = 3 * n;
 const wx = random(11, (m + 1) * G, 0.8);
-const wh = random(12, (n + 1) * G, 0.8);
+const wh = random(12, n * G + n, 0.8);
 const cell = flaxGruGpuCell({ hiddenSize: n, inputSize: m, wx, wh });
 
 /** The flax GRU written out per gate with explicit weight matrices (float64). */

@@ -18,7 +18,8 @@ import {
 import { createGru } from '@antler/zoo';
 import type { BenchContext, BenchRow, BenchSuite } from './types.js';
 
-interface AnchorRow {
+/** One row of `benchmarks/gpu/anchors-jax-h100.json`. */
+export interface AnchorRow {
   alg: string;
   nh: number;
   T: number;
@@ -28,7 +29,8 @@ interface AnchorRow {
   error: string | null;
 }
 
-function loadAnchors(): AnchorRow[] {
+/** The JAX anchor rows (empty when the file is not found from here). */
+export function loadAnchors(): AnchorRow[] {
   for (const path of ['benchmarks/gpu/anchors-jax-h100.json', '../../benchmarks/gpu/anchors-jax-h100.json']) {
     try {
       return (JSON.parse(readFileSync(path, 'utf8')) as { rows: AnchorRow[] }).rows;
@@ -100,7 +102,8 @@ export function gruSequential64(
   return out;
 }
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, len: number): number {
+/** max |a_i − b_i| over the first `len` entries (NaN counts as infinitely far). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, len: number): number {
   let e = 0;
   for (let i = 0; i < len; i++) {
     const d = Math.abs(a[i] - b[i]);
@@ -109,13 +112,15 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, len: number): nu
   return e;
 }
 
-function median(xs: number[]): number {
+/** Median of `xs`. */
+export function median(xs: number[]): number {
   const s = [...xs].sort((p, q) => p - q);
   const k = s.length >> 1;
   return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 }
 
-interface GpuSizes {
+/** Sizes and options of the gpu suite, from `--sizes` / `--quick`. */
+export interface GpuSizes {
   ns: number[];
   Ts: number[];
   B: number;
@@ -130,7 +135,7 @@ interface GpuSizes {
 }
 
 /** `--sizes` syntax: `n=8,32;T=1e4,1e5;B=16;m=deer;tol=tight;seq=0;err=20000`. */
-function parseSizes(ctx: BenchContext): GpuSizes {
+export function parseSizes(ctx: BenchContext): GpuSizes {
   const out: GpuSizes = {
     ns: [8, 32, 64],
     Ts: [1e4, 1e5, 1e6],
@@ -180,8 +185,10 @@ async function timedGroups(
 export const gpuSuite: BenchSuite = {
   name: 'gpu',
   description:
-    'Fused quasi-DEER GRU (flax, float32, batch 16) on WebGPU vs the JAX reference, GPU sequential, Node sequential',
+    'Fused quasi-DEER GRU (flax, float32, batch 16) on WebGPU (or gpu.js with --backend gpujs) vs the JAX reference, GPU sequential, Node sequential',
   async run(ctx: BenchContext): Promise<BenchRow[]> {
+    // `--backend gpujs[-opengl|-webasm|-cpu]`: the same table with the GRU as a gpu.js gpuCell.
+    if (ctx.backend?.startsWith('gpujs')) return (await import('./gpu-gpujs.js')).gpuJsRows(ctx);
     const gpu = await backendFor(ctx);
     const adapter = gpu.adapter;
     ctx.log(`adapter: ${JSON.stringify(adapter)}`);
