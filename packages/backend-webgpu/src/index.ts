@@ -13,4 +13,21 @@ export {
 } from './gru-device-problem.js';
 export { batchGroupSize, solveGruOnDevice } from './gru-solve.js';
 export { type GruWeights, packGru } from './gru-weights.js';
+export {
+  type EncodedScan,
+  encodeAffineScan,
+  hasSubgroups,
+  type ScanBuffers,
+  type ScanEncodeOptions,
+  type ScanShape,
+} from './scan-encode.js';
+export {
+  planScan,
+  type ScanAlgorithm,
+  type ScanKernel,
+  type ScanLimits,
+  type ScanPlan,
+  tiledFits,
+  timeWindow,
+} from './scan-plan.js';
 export { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendOptions } from './webgpu-backend.js';

@@ -10,6 +10,7 @@ import {
   DTypeError,
   type FloatArray,
   type KalmanScanArgs,
+  operatorStepSize,
   resolveKalmanArgs,
   type ScanBackend,
   type ScanReport,
@@ -17,7 +18,14 @@ import {
   type SolveOptions,
   type SolveResult,
 } from '@antler/core';
-import { packOperators, packS0, packSequence, unpackSequence, validateAffine } from './affine-host.js';
+import {
+  lastStates,
+  packOperators,
+  packS0,
+  packSequence,
+  unpackSequence,
+  validateAffine,
+} from './affine-host.js';
 import {
   acquireGpu,
   type AdapterDescription,
@@ -31,20 +39,35 @@ import {
 } from './gpu-context.js';
 import { solveGruOnDevice } from './gru-solve.js';
 import { pipeline } from './pipelines.js';
-import { chunking } from './gru-device-problem.js';
+import { encodeAffineScan } from './scan-encode.js';
+import { type ScanAlgorithm, timeWindow } from './scan-plan.js';
 import { grid } from './wgsl-common.js';
-import {
-  CARRY_WGSL,
-  DIAG_AGG_WGSL,
-  DIAG_APPLY_WGSL,
-  KALMAN_DIAG_WGSL,
-  matrixSequentialWgsl,
-} from './wgsl-scan.js';
+import { KALMAN_DIAG_WGSL } from './wgsl-scan.js';
+
+/**
+ * Block sizes listed in the capabilities: every k up to 32 runs chunked in T (k ≤ 4 in registers,
+ * larger k tiled in workgroup memory); larger blocks work too where the device's limits allow.
+ */
+const SCAN_BLOCK_SIZES: readonly number[] = Array.from({ length: 32 }, (_, i) => i + 1);
 
 /** Options of {@link createWebGpuBackend}. */
 export interface WebGpuBackendOptions extends GpuOptions {
   /** Iterations per submission between convergence readbacks in fused solves (default 4). */
   readonly checkEvery?: number;
+  /**
+   * Scan kernels: `'chunked'` (default; parallel in T) or `'sequential'` (one workgroup per sequence
+   * walks t — the session-1 kernels, kept for comparison and as the fallback for very large blocks).
+   */
+  readonly scanAlgorithm?: ScanAlgorithm;
+  /** Use subgroup operations in the scans when the device has the `subgroups` feature (default true). */
+  readonly subgroups?: boolean;
+  /**
+   * Largest buffer a scan may allocate, in bytes (default and cap: the device's
+   * `maxStorageBufferBindingSize` / `maxBufferSize`). Longer scans are uploaded and run in time windows.
+   */
+  readonly scanBufferBytes?: number;
+  /** At most this many chunks per sequence in the chunked scans (default: chosen per problem size). */
+  readonly scanMaxChunks?: number;
 }
 
 /** The WebGPU backend: a ScanBackend, a DeviceSolver, and the device it runs on. */
@@ -84,58 +107,50 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
   async function affineScan(args: AffineScanArgs): Promise<ScanReport> {
     const p = validateAffine(args);
     const { B, T, n } = p;
+    const K = p.structure === 'dense' ? n : p.structure === 'block' ? p.k : 1;
+    const step = operatorStepSize(p.structure, n, p.k);
+    // Time windows so that no buffer exceeds the device's limits (or the caller's budget): a scan
+    // whose B·T·step floats do not fit is uploaded and scanned window by window, carrying the state.
+    const limit = Math.min(d.limits.maxStorageBufferBindingSize, d.limits.maxBufferSize);
+    const Tw = timeWindow(B, T, step, n, Math.min(limit, options.scanBufferBytes ?? limit));
     return withErrorScopes(ctx, 'affineScan', async () => {
-      const a = packOperators(p);
-      const bb = packSequence(p.b, B, T, n, p.reverse);
-      const s0 = packS0(p.s0, B, n);
-      const aBuf = storageBuffer(d, a.byteLength, a);
-      const bBuf = storageBuffer(d, bb.byteLength, bb);
-      const s0Buf = storageBuffer(d, s0.byteLength, s0);
-      const outBuf = storageBuffer(d, bb.byteLength);
-      const temps = [aBuf, bBuf, s0Buf, outBuf];
-      const enc = d.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      const run = (code: string, bufs: GPUBuffer[], u: GPUBuffer, g: [number, number]) => {
-        const pipe = pipeline(d, code);
-        pass.setPipeline(pipe);
-        pass.setBindGroup(
-          0,
-          d.createBindGroup({
-            layout: pipe.getBindGroupLayout(0),
-            entries: [u, ...bufs].map((buffer, binding) => ({ binding, resource: { buffer } })),
-          }),
-        );
-        pass.dispatchWorkgroups(g[0], g[1]);
-      };
+      const aBuf = storageBuffer(d, 4 * B * Tw * step);
+      const bBuf = storageBuffer(d, 4 * B * Tw * n);
+      const s0Buf = storageBuffer(d, 4 * B * n);
+      const outBuf = storageBuffer(d, 4 * B * Tw * n);
+      let finite = true;
+      let s0: Float32Array<ArrayBuffer> = packS0(p.s0, B, n);
       try {
-        if (p.structure === 'diagonal') {
-          const { L, C } = chunking(B, T, n, 1 << 16);
-          const u = uniformBuffer(d, new Uint32Array([B, T, n, L, C, n, 0, 0]));
-          const agg = storageBuffer(d, 8 * B * C * n);
-          const carry = storageBuffer(d, 4 * B * C * n);
-          const status = storageBuffer(d, 4 * B);
-          temps.push(u, agg, carry, status);
-          run(DIAG_AGG_WGSL, [aBuf, bBuf, agg], u, grid(B * C * n));
-          run(CARRY_WGSL, [agg, s0Buf, status, carry], u, grid(B * n, 1));
-          run(DIAG_APPLY_WGSL, [aBuf, bBuf, carry, outBuf], u, grid(B * C * n));
-        } else {
-          const K = p.structure === 'dense' ? n : p.k;
-          const wg = Math.max(1, 2 ** Math.ceil(Math.log2(n)));
-          if (wg > d.limits.maxComputeInvocationsPerWorkgroup)
-            throw new ShapeError(
-              'size',
-              `at most ${d.limits.maxComputeInvocationsPerWorkgroup} for dense/block scans on this device`,
-              String(n),
-            );
-          const u = uniformBuffer(d, new Uint32Array([B, T, n, 0, 0, 0, 0, 0]));
-          temps.push(u);
-          run(matrixSequentialWgsl(K, wg), [aBuf, bBuf, s0Buf, outBuf], u, grid(B, 1));
+        for (let t0 = 0; t0 < T; t0 += Tw) {
+          const w = Math.min(Tw, T - t0);
+          d.queue.writeBuffer(aBuf, 0, packOperators(p, t0, w));
+          d.queue.writeBuffer(bBuf, 0, packSequence(p.b, B, T, n, p.reverse, t0, w));
+          d.queue.writeBuffer(s0Buf, 0, s0);
+          const enc = d.createCommandEncoder();
+          const pass = enc.beginComputePass();
+          const { scratch } = encodeAffineScan(
+            ctx,
+            pass,
+            { structure: p.structure, K, B, T: w, n },
+            { a: aBuf, b: bBuf, s0: s0Buf, out: outBuf },
+            {
+              algorithm: options.scanAlgorithm,
+              subgroups: options.subgroups,
+              maxChunks: options.scanMaxChunks,
+            },
+          );
+          pass.end();
+          try {
+            const res = new Float32Array(await readBack(d, outBuf, 4 * B * w * n, enc));
+            if (!unpackSequence(res, p.out, B, T, n, p.reverse, t0, w)) finite = false;
+            s0 = lastStates(res, B, w, n);
+          } finally {
+            for (const x of scratch) x.destroy();
+          }
         }
-        pass.end();
-        const res = new Float32Array(await readBack(d, outBuf, bb.byteLength, enc));
-        return { finite: unpackSequence(res, p.out, B, T, n, p.reverse) };
+        return { finite };
       } finally {
-        for (const t of temps) t.destroy();
+        for (const x of [aBuf, bBuf, s0Buf, outBuf]) x.destroy();
       }
     });
   }
@@ -203,7 +218,7 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
     capabilities: {
       float32: {
         affine: ['diagonal', 'dense', 'block'],
-        blockSizes: [1, 2, 3, 4, 8],
+        blockSizes: SCAN_BLOCK_SIZES,
         reverse: true,
         kalman: ['diagonal'],
       },

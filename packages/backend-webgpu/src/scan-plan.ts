@@ -1,0 +1,107 @@
+/**
+ * Planning of a WebGPU affine scan: which kernel family runs it (chunked diagonal, chunked small-block
+ * in registers, chunked tiled in workgroup memory, or the sequential-in-T fallback), how T is split
+ * into chunks, and how many time steps fit in one upload window under the device's buffer limits.
+ */
+import { ShapeError, type Structure } from '@antler/core';
+import { chunking } from './gru-device-problem.js';
+import { SMALL_K, tiledApplyGroup, tiledShape } from './wgsl-scan-matrix.js';
+
+/** Which kernels run a scan. `sequential` is the one-workgroup-per-sequence walk over t (the fallback). */
+export type ScanKernel = 'diagonal' | 'small' | 'tiled' | 'sequential';
+
+/** `chunked` (default): three-phase parallel in T where the device allows; `sequential`: always walk t. */
+export type ScanAlgorithm = 'chunked' | 'sequential';
+
+/** The device limits a plan depends on (a subset of `GPUSupportedLimits`). */
+export interface ScanLimits {
+  readonly maxComputeWorkgroupStorageSize: number;
+  readonly maxComputeInvocationsPerWorkgroup: number;
+}
+
+/** A planned scan: kernel family, block size K, number of blocks nb, chunk length L and count C. */
+export interface ScanPlan {
+  readonly kernel: ScanKernel;
+  readonly K: number;
+  readonly nb: number;
+  readonly L: number;
+  readonly C: number;
+}
+
+/** Most chunks per sequence of the small kernels (the carry kernel walks ⌈C/64⌉ per thread). */
+const MAX_SMALL_CHUNKS = 4096;
+/** Most chunks per sequence of the tiled kernels (their carry kernel walks all C in order). */
+const MAX_TILED_CHUNKS = 1024;
+
+function pow2AtLeast(x: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, x)));
+}
+
+/** Whether the tiled kernels for K×K blocks fit the device (workgroup memory and size). */
+export function tiledFits(K: number, limits: ScanLimits): boolean {
+  const maxInv = limits.maxComputeInvocationsPerWorkgroup;
+  return (
+    4 * (K * K + K) <= limits.maxComputeWorkgroupStorageSize &&
+    tiledShape(K).threads <= maxInv &&
+    K <= maxInv &&
+    tiledApplyGroup(K) * K <= maxInv
+  );
+}
+
+/**
+ * Chooses the kernels and chunking of a scan of `structure` with blocks of K (n for dense, 1 for
+ * diagonal) over B sequences of T steps of n components, with at most `maxChunks` chunks per sequence.
+ *
+ * @example
+ * ```ts
+ * import { planScan } from '@antler/backend-webgpu';
+ * const limits = { maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256 };
+ * planScan('dense', 32, 16, 100_000, 32, limits).kernel; // 'tiled'
+ * ```
+ */
+export function planScan(
+  structure: Structure,
+  K: number,
+  B: number,
+  T: number,
+  n: number,
+  limits: ScanLimits,
+  algorithm: ScanAlgorithm = 'chunked',
+  maxChunks = Number.POSITIVE_INFINITY,
+): ScanPlan {
+  if (structure === 'diagonal') {
+    const { L, C } = chunking(1, T, 1, Math.min(Math.ceil((1 << 16) / (B * n)), maxChunks));
+    return { kernel: 'diagonal', K: 1, nb: n, L, C };
+  }
+  const nb = n / K;
+  if (algorithm === 'chunked' && K <= SMALL_K) {
+    const target = Math.min(Math.ceil((1 << 16) / (B * nb)), MAX_SMALL_CHUNKS, maxChunks);
+    const { L, C } = chunking(1, T, 1, target);
+    return { kernel: 'small', K, nb, L, C };
+  }
+  if (algorithm === 'chunked' && tiledFits(K, limits)) {
+    const target = Math.min(Math.ceil(4096 / (B * nb)), MAX_TILED_CHUNKS, maxChunks);
+    const { L, C } = chunking(1, T, 1, target);
+    return { kernel: 'tiled', K, nb, L, C };
+  }
+  const maxInv = limits.maxComputeInvocationsPerWorkgroup;
+  if (pow2AtLeast(n) > maxInv || 4 * pow2AtLeast(n) > limits.maxComputeWorkgroupStorageSize)
+    throw new ShapeError('size', `at most ${maxInv} for ${structure} scans on this device`, String(n));
+  return { kernel: 'sequential', K, nb, L: T, C: 1 };
+}
+
+/**
+ * Time steps per upload window so that no buffer of the scan exceeds `budgetBytes` (the operators
+ * `[B][Tw][step]` are the largest). Throws when even one step of the batch does not fit.
+ */
+export function timeWindow(B: number, T: number, step: number, n: number, budgetBytes: number): number {
+  const perStep = 4 * B * Math.max(step, n);
+  const Tw = Math.floor(budgetBytes / perStep);
+  if (Tw < 1)
+    throw new ShapeError(
+      'a',
+      `one time step of the batch within the buffer budget of ${budgetBytes} bytes`,
+      `${perStep} bytes per step (batch ${B}, ${step} floats per step)`,
+    );
+  return Math.min(T, Tw);
+}
