@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Prepares .device/ for runs on the lent GPU machine: Node + Vulkan/EGL loaders (../shared/device/pack.sh,
 // or the same steps inline when that script is absent), the bench device entry bundled with esbuild into
-// .device/app/device-entry.mjs (workspace packages from their TypeScript sources), and the `webgpu`
-// package with only its linux-x64 Dawn binary. Usage: pnpm device:pack
+// .device/app/device-entry.mjs (workspace packages from their TypeScript sources, gpu.js and its pure-JS
+// dependencies acorn and gpu-mock.js inlined), and the `webgpu` package with only its linux-x64 Dawn
+// binary. gpu.js's native `gl` (headlessgl mode) stays out: gpu.js requires it inside a try, so that mode
+// reports itself unavailable there. Usage: pnpm device:pack
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -29,6 +31,7 @@ execFileSync(
     '--format=esm',
     '--target=node20',
     '--external:webgpu',
+    '--external:gl',
     '--conditions=@antler/source',
     '--banner:js=import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
     '--outfile=.device/app/device-entry.mjs',

@@ -4,11 +4,18 @@
  * writes everything as JSON.
  *
  * `node .device/app/device-entry.mjs --out $OUT/gpu.json [--smoke] [--quick] [--sizes "n=8;T=1e4"] [--backend webgpu-opengl]`
+ *
+ * With `--backend gpujs` (or `gpujs-opengl`, `gpujs-webasm`, `gpujs-cpu`) the smoke part opens gpu.js
+ * instead (adapter info, the same diagonal scan check through the gpu.js backend, its executor) and the
+ * suite runs the gpu.js table.
  */
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { createGpuJsBackend, installWebGpuNavigator } from '@antler/backend-gpujs';
 import { createWebGpuBackend, type WebGpuBackend } from '@antler/backend-webgpu';
+import type { ScanBackend } from '@antler/core';
 import { gpuSuite } from './suites/gpu.js';
+import { gpuJsTarget } from './suites/gpu-gpujs.js';
 import type { BenchContext } from './suites/types.js';
 
 function arg(name: string): string | undefined {
@@ -63,7 +70,7 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: ve
 }
 
 /** Diagonal scan B = 16, T = 1e5, n = 8 on the GPU vs a float64 loop: max |error| and seconds (with transfers). */
-async function scanCheck(gpu: WebGpuBackend): Promise<Record<string, number>> {
+async function scanCheck(gpu: ScanBackend): Promise<Record<string, number>> {
   const B = 16;
   const T = 100_000;
   const n = 8;
@@ -121,10 +128,8 @@ async function roundTripMs(gpu: WebGpuBackend): Promise<number> {
   return times[15];
 }
 
-async function main() {
-  const outPath = arg('--out') ?? 'gpu-result.json';
-  const backend = arg('--backend');
-  const started = new Date().toISOString();
+/** The WebGPU backend's smoke measurements: adapter, copy bandwidth, readback round trip, a diagonal scan. */
+async function webGpuSmoke(backend: string | undefined): Promise<Record<string, unknown>> {
   const gpu = await createWebGpuBackend(
     backend === 'webgpu-opengl' ? { dawnOptions: ['backend=opengl'], featureLevel: 'compatibility' } : {},
   );
@@ -138,7 +143,38 @@ async function main() {
   smoke.diagonalScan = await scanCheck(gpu);
   console.log('diagonal scan', JSON.stringify(smoke.diagonalScan));
   gpu.dispose();
+  return smoke;
+}
+
+/** gpu.js smoke: which mode ran, the adapter, and the diagonal scan check through the gpu.js backend. */
+async function gpuJsSmoke(backend: string): Promise<Record<string, unknown>> {
+  const target = gpuJsTarget(backend);
+  const gpu = await createGpuJsBackend(target);
+  const info = target.mode === 'webgpu' ? (await installWebGpuNavigator(target.webgpu)).info : null;
+  const smoke: Record<string, unknown> = {
+    gpujs: { mode: gpu.mode, ranOn: gpu.ranOn, onCpu: gpu.onCpu, fallbackReason: gpu.fallbackReason },
+    adapter: info ?? gpu.adapter,
+  };
+  console.log('gpu.js', JSON.stringify(smoke));
+  smoke.diagonalScan = {
+    ...(await scanCheck(gpu)),
+    executorKind: gpu.executorKind,
+    algorithm: gpu.algorithm,
+  };
+  console.log('diagonal scan (gpu.js)', JSON.stringify(smoke.diagonalScan));
+  await gpu.dispose();
+  return smoke;
+}
+
+async function main() {
+  const outPath = arg('--out') ?? 'gpu-result.json';
+  const backend = arg('--backend');
+  const started = new Date().toISOString();
+  const smoke: Record<string, unknown> = backend?.startsWith('gpujs')
+    ? await gpuJsSmoke(backend)
+    : await webGpuSmoke(backend);
   let rows: unknown[] = [];
+
   if (!flag('--no-suite')) {
     const ctx: BenchContext = {
       sizes: arg('--sizes'),
