@@ -4,7 +4,6 @@
  * into chunks, and how many time steps fit in one upload window under the device's buffer limits.
  */
 import { ShapeError, type Structure } from '@antler/core';
-import { chunking } from './gru-device-problem.js';
 import { SMALL_K, tiledApplyGroup, tiledShape } from './wgsl-scan-matrix.js';
 
 /** Which kernels run a scan. `sequential` is the one-workgroup-per-sequence walk over t (the fallback). */
@@ -32,6 +31,12 @@ export interface ScanPlan {
 const MAX_SMALL_CHUNKS = 4096;
 /** Most chunks per sequence of the tiled kernels (their carry kernel walks all C in order). */
 const MAX_TILED_CHUNKS = 1024;
+
+/** Splits T steps into C ≤ min(T, target) chunks of L steps (the last one may be shorter, never empty). */
+export function splitChunks(T: number, target: number): { L: number; C: number } {
+  const L = Math.ceil(T / Math.max(1, Math.min(T, Math.floor(target))));
+  return { L, C: Math.ceil(T / L) };
+}
 
 function pow2AtLeast(x: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(1, x)));
@@ -70,18 +75,18 @@ export function planScan(
   maxChunks = Number.POSITIVE_INFINITY,
 ): ScanPlan {
   if (structure === 'diagonal') {
-    const { L, C } = chunking(1, T, 1, Math.min(Math.ceil((1 << 16) / (B * n)), maxChunks));
+    const { L, C } = splitChunks(T, Math.min(Math.ceil((1 << 16) / (B * n)), maxChunks));
     return { kernel: 'diagonal', K: 1, nb: n, L, C };
   }
   const nb = n / K;
   if (algorithm === 'chunked' && K <= SMALL_K) {
     const target = Math.min(Math.ceil((1 << 16) / (B * nb)), MAX_SMALL_CHUNKS, maxChunks);
-    const { L, C } = chunking(1, T, 1, target);
+    const { L, C } = splitChunks(T, target);
     return { kernel: 'small', K, nb, L, C };
   }
   if (algorithm === 'chunked' && tiledFits(K, limits)) {
     const target = Math.min(Math.ceil(4096 / (B * nb)), MAX_TILED_CHUNKS, maxChunks);
-    const { L, C } = chunking(1, T, 1, target);
+    const { L, C } = splitChunks(T, target);
     return { kernel: 'tiled', K, nb, L, C };
   }
   const maxInv = limits.maxComputeInvocationsPerWorkgroup;
