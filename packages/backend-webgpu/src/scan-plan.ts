@@ -45,8 +45,10 @@ function pow2AtLeast(x: number): number {
 /** Whether the tiled kernels for K×K blocks fit the device (workgroup memory and size). */
 export function tiledFits(K: number, limits: ScanLimits): boolean {
   const maxInv = limits.maxComputeInvocationsPerWorkgroup;
+  const G = tiledApplyGroup(K);
   return (
     4 * (K * K + K) <= limits.maxComputeWorkgroupStorageSize &&
+    4 * G * K * (K + 2) <= limits.maxComputeWorkgroupStorageSize &&
     tiledShape(K).threads <= maxInv &&
     K <= maxInv &&
     tiledApplyGroup(K) * K <= maxInv

@@ -335,48 +335,60 @@ export function tiledApplyGroup(K: number): number {
 }
 
 /**
- * Tiled phase 3: G (b, c, block) items per workgroup, K threads each (thread i computes row i of
- * A_t s + b_t; the states live in workgroup memory). The step loop runs L times for every item so that
- * barriers stay in uniform control flow; items past T idle. Bindings as {@link matApplySmallWgsl}.
+ * Tiled phase 3: G (b, c, block) items per workgroup, K threads each. Per step the G operators are
+ * staged into workgroup memory with coalesced loads (rows padded to K + 1 floats so that thread i
+ * reading row i hits distinct banks), then thread i computes row i of A_t s + b_t from the states in
+ * workgroup memory. The step loop runs L times for every item so that barriers stay in uniform
+ * control flow; items past T idle. Bindings as {@link matApplySmallWgsl}.
  */
 export function matApplyTiledWgsl(K: number): string {
   const G = tiledApplyGroup(K);
+  const P = K + 1;
   return /* wgsl */ `
 ${MAT_UNIFORM_WGSL}
 ${constants(K)}
 const G: u32 = ${G}u;
+const P: u32 = ${P}u;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> bb: array<f32>;
 @group(0) @binding(3) var<storage, read> carry: array<f32>;
 @group(0) @binding(4) var<storage, read_write> outp: array<f32>;
 var<workgroup> s: array<f32, ${G * K}>;
+var<workgroup> As: array<f32, ${G * K * P}>;
 @compute @workgroup_size(${G * K})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
+  let total = p.B * p.C * p.nb;
+  let first = (wid.x + wid.y * nwg.x) * G;
   let g = lid / K;
   let i = lid % K;
-  let item = (wid.x + wid.y * nwg.x) * G + g;
-  let valid = item < p.B * p.C * p.nb;
-  let it = min(item, p.B * p.C * p.nb - 1u);
+  let item = first + g;
+  let valid = item < total;
+  let it = min(item, total - 1u);
   let blk = it % p.nb;
   let c = (it / p.nb) % p.C;
   let b = it / (p.nb * p.C);
   let base = g * K;
-  s[lid] = select(0.0, carry[it * K + i], valid);
-  workgroupBarrier();
+  var acc = select(0.0, carry[it * K + i], valid);
   for (var j = 0u; j < p.L; j++) {
-    let t = c * p.L + j;
-    let act = valid && t < p.T;
-    var acc = 0.0;
-    var e = 0u;
-    if (act) {
-      e = (b * p.T + t) * p.nb + blk;
-      acc = bb[e * K + i];
-      for (var k = 0u; k < K; k++) { acc += a[e * KK + i * K + k] * s[base + k]; }
+    s[lid] = acc;
+    // Stage the G operators of this step: entry q of the G·K² block, coalesced across threads.
+    for (var q = lid; q < G * KK; q += G * K) {
+      let gq = q / KK;
+      let r = (q % KK) / K;
+      let col = q % K;
+      let iq = min(first + gq, total - 1u);
+      let tq = min(((iq / p.nb) % p.C) * p.L + j, p.T - 1u);
+      let eq = ((iq / (p.nb * p.C)) * p.T + tq) * p.nb + iq % p.nb;
+      As[gq * K * P + r * P + col] = a[eq * KK + r * K + col];
     }
     workgroupBarrier();
-    if (act) {
-      s[lid] = acc;
+    let t = c * p.L + j;
+    if (valid && t < p.T) {
+      let e = (b * p.T + t) * p.nb + blk;
+      acc = bb[e * K + i];
+      let ro = g * K * P + i * P;
+      for (var k = 0u; k < K; k++) { acc += As[ro + k] * s[base + k]; }
       outp[e * K + i] = acc;
     }
     workgroupBarrier();
