@@ -5,14 +5,29 @@
  */
 export { type AdapterDescription, acquireGpu, type GpuContext, type GpuOptions } from './gpu-context.js';
 export {
+  type DeviceCellKernel,
+  type DeviceStructure,
+  packInput,
+  transposeInto,
+} from './device-cell-kernel.js';
+export { DEVICE_CELL_KINDS, packDeviceCell } from './device-cells.js';
+export {
   chunking,
+  DeviceProblem,
+  type FusedMethod,
   type FusedSolveSettings,
   type FusedSolveStats,
+  fusedStructure,
   GruDeviceProblem,
   problemBytes,
-} from './gru-device-problem.js';
-export { batchGroupSize, solveGruOnDevice } from './gru-solve.js';
-export { type GruWeights, packGru } from './gru-weights.js';
+  unitsPerThread,
+} from './device-problem.js';
+export { batchGroupSize, solveCellOnDevice, solveGruOnDevice } from './device-solve.js';
+export { packElman } from './elman-kernel.js';
+export { type GruWeights, packGru } from './gru-kernel.js';
+export { packLstm } from './lstm-kernel.js';
+export { packMinRnn } from './min-rnn-kernels.js';
+export { packParaGru, packParaLstm } from './para-rnn-kernels.js';
 export {
   type EncodedScan,
   encodeAffineScan,

@@ -1,6 +1,7 @@
 /**
  * `createWebGpuBackend`: the core {@link ScanBackend} (float32) on host arrays plus a {@link DeviceSolver}
- * that runs whole quasi-DEER solves of GRU cells on the GPU.
+ * that runs whole quasi-DEER / DEER solves of zoo cells (GRU, Elman, LSTM, para-GRU, para-LSTM, minGRU,
+ * minLSTM) on the GPU.
  */
 import {
   type AffineScanArgs,
@@ -37,7 +38,8 @@ import {
   uniformBuffer,
   withErrorScopes,
 } from './gpu-context.js';
-import { solveGruOnDevice } from './gru-solve.js';
+import type { packDeviceCell } from './device-cells.js';
+import { solveCellOnDevice } from './device-solve.js';
 import { pipeline } from './pipelines.js';
 import { encodeAffineScan } from './scan-encode.js';
 import { type ScanAlgorithm, timeWindow } from './scan-plan.js';
@@ -83,8 +85,9 @@ export interface WebGpuBackend extends ScanBackend, DeviceSolver {
 /**
  * Finds a GPU and returns the WebGPU backend. Throws `BackendUnavailableError` when there is no adapter.
  *
- * Scans run on float32 host arrays (upload → kernels → readback); `solveOnDevice` runs whole quasi-DEER
- * solves of `gru` cells (PyTorch or Flax variant) on the device when asked for `dtype: 'float32'`.
+ * Scans run on float32 host arrays (upload → kernels → readback); `solveOnDevice` runs whole quasi-DEER,
+ * DEER and block-DEER solves of the zoo cells {@link packDeviceCell} knows on the device when asked for
+ * `dtype: 'float32'`.
  *
  * @example
  * ```ts
@@ -228,12 +231,12 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
     affineScan,
     kalmanScan,
     solveOnDevice(cell: Cell, inputs: FloatArray, solveOptions: SolveOptions): Promise<SolveResult> | null {
-      const run = solveGruOnDevice(ctx, cell, inputs, solveOptions, options.checkEvery);
+      const run = solveCellOnDevice(ctx, cell, inputs, solveOptions, options.checkEvery);
       if (run === null) return null;
       return run.then((r) => {
         if (!r.converged && solveOptions.onDivergence === 'throw')
           throw new ConvergenceError(
-            `webgpu quasi-DEER: ${r.convergedPerSequence.filter((c) => !c).length} sequence(s) did not converge`,
+            `webgpu ${r.method} (${cell.kind}): ${r.convergedPerSequence.filter((c) => !c).length} sequence(s) did not converge`,
             r,
           );
         return r;

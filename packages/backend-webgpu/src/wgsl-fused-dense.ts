@@ -1,56 +1,35 @@
 /**
- * WGSL of the fused GRU DEER (dense Newton) iteration. One thread owns one (sequence, chunk): it
- * evaluates f and the dense Jacobian J_t for every step of its chunk in registers and folds the chunk
- * into its affine map (M, v) = (J_{t1−1}⋯J_{t0}, offset) — O(n³) per step, so it suits small n. The
- * chunk maps are then scanned per sequence (the sequential dense kernel over C ≪ T chunks), and phase 3
- * re-runs each chunk from its carry-in state. Same buffers and status protocol as the quasi-DEER kernels.
+ * WGSL of the fused DEER (dense Newton) iteration for any cell with a dense row snippet (`rowJ`). The
+ * chunk of each (sequence, chunk) is folded into its affine map (M, v) = (J_{t1−1}⋯J_{t0}, offset) —
+ * O(n³) per step, so it suits small n; the chunk maps are then scanned per sequence (the sequential
+ * dense kernel over C ≪ T chunks), and phase 3 re-runs each chunk from its carry-in state. Same buffers
+ * and status protocol as the quasi-DEER kernels ({@link diagLinAggWgsl}).
+ *
+ * Two variants: one thread per (sequence, chunk) with everything in registers (small n), and a
+ * cooperative one with a workgroup of n threads per (sequence, chunk) — thread i owns component i and
+ * row i of J_t (never stored), the chunk map M lives in workgroup memory.
  */
+import type { DeviceCellKernel } from './device-cell-kernel.js';
 import { NON_FINITE_WGSL, STEP_NON_FINITE, THREAD_INDEX_WGSL, WG } from './wgsl-common.js';
+import { cellHeader, SOLVE_UNIFORM_WGSL } from './wgsl-fused.js';
 
-const UNIFORM = /* wgsl */ `
-struct GruParams { B: u32, T: u32, L: u32, C: u32, m: u32, atol: f32, rtol: f32, pad: u32, RL: u32, RC: u32, pad1: u32, pad2: u32 }
-@group(0) @binding(0) var<uniform> p: GruParams;
+/** State sizes from which the cooperative kernels are used. */
+export const COOPERATIVE_FROM = 12;
 
-// Time rows are stored chunk-interleaved (row j·RC + c holds t = c·RL + j) so that the threads of
-// neighbouring chunks read neighbouring memory at each step of their loops. State row 0 of each
-// sequence holds h0.
-fn srow(b: u32, t: u32) -> u32 { return b * (p.RL * p.RC + 1u) + 1u + (t % p.RL) * p.RC + t / p.RL; }
-fn sprev(b: u32, t: u32) -> u32 { if (t == 0u) { return b * (p.RL * p.RC + 1u); } return srow(b, t - 1u); }
-fn xrow(b: u32, t: u32) -> u32 { return b * p.RL * p.RC + (t % p.RL) * p.RC + t / p.RL; }
-`;
-
-/** f(s_{t−1}) into `f` and ∂f/∂s into `J` (row-major), for the state at hs[hb …]. */
-function jacobianFn(n: number): string {
+/** f(s_{t−1}) into `f` and ∂f/∂s into `J` (row-major) for the state in the private array `hp`. */
+function denseHeader(k: DeviceCellKernel): string {
+  const n = k.n;
   return /* wgsl */ `
-const N: u32 = ${n}u;
-const N3: u32 = ${3 * n}u;
-fn sigm(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
-fn tanhs(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
-fn fj(hp: ptr<function, array<f32, ${n}>>, xb: u32, f: ptr<function, array<f32, ${n}>>,
-      J: ptr<function, array<f32, ${n * n}>>) {
+${SOLVE_UNIFORM_WGSL}
+${NON_FINITE_WGSL}
+var<private> hp: array<f32, ${n}>;
+fn ld(hb: u32, k: u32) -> f32 { return hp[k]; }
+${cellHeader(k)}
+fn fj(xb: u32, f: ptr<function, array<f32, ${n}>>, J: ptr<function, array<f32, ${n * n}>>) {
   for (var i = 0u; i < N; i++) {
-    var ar = xp[xb + i];
-    var az = xp[xb + N + i];
-    var ahn = w[N3 * N + i];
-    for (var k = 0u; k < N; k++) {
-      let hk = (*hp)[k];
-      ar += w[k * N3 + i] * hk;
-      az += w[k * N3 + N + i] * hk;
-      ahn += w[k * N3 + 2u * N + i] * hk;
-    }
-    let r = sigm(ar);
-    let z = sigm(az);
-    let nn = tanhs(xp[xb + 2u * N + i] + r * ahn);
-    let hi = (*hp)[i];
-    (*f)[i] = (1.0 - z) * nn + z * hi;
-    let cn = (1.0 - z) * (1.0 - nn * nn);
-    let al = cn * r * (1.0 - r) * ahn;
-    let be = cn * r;
-    let ga = (hi - nn) * z * (1.0 - z);
-    for (var k = 0u; k < N; k++) {
-      (*J)[i * N + k] = al * w[k * N3 + i] + be * w[k * N3 + 2u * N + i] + ga * w[k * N3 + N + i];
-    }
-    (*J)[i * N + i] += z;
+    let r = rowOf(0u, xb, i);
+    (*f)[i] = rowF(r);
+    for (var k = 0u; k < N; k++) { (*J)[i * N + k] = rowJ(i, k, r); }
   }
 }
 `;
@@ -60,10 +39,9 @@ fn fj(hp: ptr<function, array<f32, ${n}>>, xb: u32, f: ptr<function, array<f32, 
  * Phase 1: per (b, chunk), fold the chunk's Newton maps into (M, v) and reduce the residual of the
  * current iterate. Bindings: 1 hs, 2 xp, 3 w, 4 status, 5 aggM `[B][C][n][n]`, 6 aggV `[B][C][n]`, 7 part.
  */
-export function deerAggWgsl(n: number): string {
+export function denseAggWgsl(k: DeviceCellKernel): string {
+  const n = k.n;
   return /* wgsl */ `
-${UNIFORM}
-${NON_FINITE_WGSL}
 @group(0) @binding(1) var<storage, read> hs: array<f32>;
 @group(0) @binding(2) var<storage, read> xp: array<f32>;
 @group(0) @binding(3) var<storage, read> w: array<f32>;
@@ -71,7 +49,7 @@ ${NON_FINITE_WGSL}
 @group(0) @binding(5) var<storage, read_write> aggM: array<f32>;
 @group(0) @binding(6) var<storage, read_write> aggV: array<f32>;
 @group(0) @binding(7) var<storage, read_write> part: array<vec4f>;
-${jacobianFn(n)}
+${denseHeader(k)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   ${THREAD_INDEX_WGSL}
@@ -83,7 +61,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let t1 = min(t0 + p.L, p.T);
   var M: array<f32, ${n * n}>;
   var v: array<f32, ${n}>;
-  var hp: array<f32, ${n}>;
   var f: array<f32, ${n}>;
   var J: array<f32, ${n * n}>;
   var col: array<f32, ${n}>;
@@ -96,7 +73,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     let hb = sprev(b, t) * N;
     let sb = srow(b, t) * N;
     for (var k = 0u; k < N; k++) { hp[k] = hs[hb + k]; }
-    fj(&hp, xrow(b, t) * N3, &f, &J);
+    fj(xrow(b, t) * G, &f, &J);
     for (var i = 0u; i < N; i++) {
       let s = hs[sb + i];
       let r = s - f[i];
@@ -135,10 +112,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
  * carry-in state (h0 for the first chunk, else the end state of the previous chunk from phase 2).
  * Bindings: 1 hs, 2 xp, 3 w, 4 status, 5 ends `[B][C][n]`, 6 hn, 7 stepPart.
  */
-export function deerApplyWgsl(n: number): string {
+export function denseApplyWgsl(k: DeviceCellKernel): string {
+  const n = k.n;
   return /* wgsl */ `
-${UNIFORM}
-${NON_FINITE_WGSL}
 @group(0) @binding(1) var<storage, read> hs: array<f32>;
 @group(0) @binding(2) var<storage, read> xp: array<f32>;
 @group(0) @binding(3) var<storage, read> w: array<f32>;
@@ -146,7 +122,7 @@ ${NON_FINITE_WGSL}
 @group(0) @binding(5) var<storage, read> ends: array<f32>;
 @group(0) @binding(6) var<storage, read_write> hn: array<f32>;
 @group(0) @binding(7) var<storage, read_write> stepPart: array<vec2f>;
-${jacobianFn(n)}
+${denseHeader(k)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   ${THREAD_INDEX_WGSL}
@@ -165,7 +141,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     return;
   }
   var s: array<f32, ${n}>;
-  var hp: array<f32, ${n}>;
   var f: array<f32, ${n}>;
   var J: array<f32, ${n * n}>;
   var d: array<f32, ${n}>;
@@ -179,7 +154,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     let hb = sprev(b, t) * N;
     let sb = srow(b, t) * N;
     for (var k = 0u; k < N; k++) { hp[k] = hs[hb + k]; d[k] = s[k] - hp[k]; }
-    fj(&hp, xrow(b, t) * N3, &f, &J);
+    fj(xrow(b, t) * G, &f, &J);
     for (var i = 0u; i < N; i++) {
       var acc = f[i];
       for (var k = 0u; k < N; k++) { acc += J[i * N + k] * d[k]; }
@@ -196,52 +171,23 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 `;
 }
 
-/**
- * Cooperative DEER kernels for larger n: one workgroup of n threads per (sequence, chunk); thread i owns
- * unit i, its gate values and row i of the Jacobian (never stored), and the chunk map M lives in
- * workgroup memory (n² floats). Per step: O(n²) per thread, n³ per chunk, no register spills.
- */
-function coopHeader(n: number): string {
+/** Shared part of the cooperative kernels: the previous state `hp` in workgroup memory. */
+function coopHeader(k: DeviceCellKernel): string {
+  const n = k.n;
   return /* wgsl */ `
-${UNIFORM}
+${SOLVE_UNIFORM_WGSL}
 ${NON_FINITE_WGSL}
-const N: u32 = ${n}u;
-const N3: u32 = ${3 * n}u;
-fn sigm(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
-fn tanhs(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
 var<workgroup> hp: array<f32, ${n}>;
 var<workgroup> wst: u32;
 var<workgroup> red: array<vec4f, ${n}>;
-// Gate values of unit i at (s_{t−1} = hp, x_t): returns (f_i, α_i, β_i, γ_i); z_i in *z.
-fn gates(i: u32, xb: u32, z: ptr<function, f32>) -> vec4f {
-  var ar = xp[xb + i];
-  var az = xp[xb + N + i];
-  var ahn = w[N3 * N + i];
-  for (var k = 0u; k < N; k++) {
-    let hk = hp[k];
-    ar += w[k * N3 + i] * hk;
-    az += w[k * N3 + N + i] * hk;
-    ahn += w[k * N3 + 2u * N + i] * hk;
-  }
-  let r = sigm(ar);
-  let zz = sigm(az);
-  let nn = tanhs(xp[xb + 2u * N + i] + r * ahn);
-  let hi = hp[i];
-  let cn = (1.0 - zz) * (1.0 - nn * nn);
-  *z = zz;
-  return vec4f((1.0 - zz) * nn + zz * hi, cn * r * (1.0 - r) * ahn, cn * r, (hi - nn) * zz * (1.0 - zz));
-}
-// J[i][k] from unit i's coefficients: α W_hr[i][k] + β W_hn[i][k] + γ W_hz[i][k] (+ z on the diagonal).
-fn jik(i: u32, k: u32, g: vec4f, z: f32) -> f32 {
-  var v = g.y * w[k * N3 + i] + g.z * w[k * N3 + 2u * N + i] + g.w * w[k * N3 + N + i];
-  if (k == i) { v += z; }
-  return v;
-}
+fn ld(hb: u32, k: u32) -> f32 { return hp[k]; }
+${cellHeader(k)}
 `;
 }
 
-/** Cooperative phase 1. Bindings as {@link deerAggWgsl}. Dispatched with one workgroup per (b, chunk). */
-export function deerCoopAggWgsl(n: number): string {
+/** Cooperative phase 1. Bindings as {@link denseAggWgsl}. Dispatched with one workgroup per (b, chunk). */
+export function denseCoopAggWgsl(k: DeviceCellKernel): string {
+  const n = k.n;
   return /* wgsl */ `
 @group(0) @binding(1) var<storage, read> hs: array<f32>;
 @group(0) @binding(2) var<storage, read> xp: array<f32>;
@@ -250,7 +196,7 @@ export function deerCoopAggWgsl(n: number): string {
 @group(0) @binding(5) var<storage, read_write> aggM: array<f32>;
 @group(0) @binding(6) var<storage, read_write> aggV: array<f32>;
 @group(0) @binding(7) var<storage, read_write> part: array<vec4f>;
-${coopHeader(n)}
+${coopHeader(k)}
 var<workgroup> M: array<f32, ${n * n}>;
 var<workgroup> v: array<f32, ${n}>;
 @compute @workgroup_size(${n})
@@ -274,18 +220,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   for (var t = t0; t < t1; t++) {
     hp[i] = hs[sprev(b, t) * N + i];
     workgroupBarrier();
-    var z = 0.0;
-    let g = gates(i, xrow(b, t) * N3, &z);
+    let row = rowOf(0u, xrow(b, t) * G, i);
+    let fi = rowF(row);
     let s = hs[srow(b, t) * N + i];
-    let r = s - g.x;
+    let r = s - fi;
     if (nonFinite(r)) { bad = 1.0; }
     rmax = max(rmax, abs(r));
     viol = max(viol, abs(r) - (p.atol + p.rtol * abs(s)));
     ss += r * r;
     for (var j = 0u; j < N; j++) { acc[j] = 0.0; }
-    var av = g.x;
+    var av = fi;
     for (var k = 0u; k < N; k++) {
-      let jk = jik(i, k, g, z);
+      let jk = rowJ(i, k, row);
       av += jk * (v[k] - hp[k]);
       for (var j = 0u; j < N; j++) { acc[j] += jk * M[k * N + j]; }
     }
@@ -311,8 +257,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 `;
 }
 
-/** Cooperative phase 3. Bindings as {@link deerApplyWgsl}. One workgroup per (b, chunk). */
-export function deerCoopApplyWgsl(n: number): string {
+/** Cooperative phase 3. Bindings as {@link denseApplyWgsl}. One workgroup per (b, chunk). */
+export function denseCoopApplyWgsl(k: DeviceCellKernel): string {
+  const n = k.n;
   return /* wgsl */ `
 @group(0) @binding(1) var<storage, read> hs: array<f32>;
 @group(0) @binding(2) var<storage, read> xp: array<f32>;
@@ -321,7 +268,7 @@ export function deerCoopApplyWgsl(n: number): string {
 @group(0) @binding(5) var<storage, read> ends: array<f32>;
 @group(0) @binding(6) var<storage, read_write> hn: array<f32>;
 @group(0) @binding(7) var<storage, read_write> stepPart: array<vec2f>;
-${coopHeader(n)}
+${coopHeader(k)}
 var<workgroup> s: array<f32, ${n}>;
 @compute @workgroup_size(${n})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -347,10 +294,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   for (var t = t0; t < t1; t++) {
     hp[i] = hs[sprev(b, t) * N + i];
     workgroupBarrier();
-    var z = 0.0;
-    let g = gates(i, xrow(b, t) * N3, &z);
-    var acc = g.x;
-    for (var k = 0u; k < N; k++) { acc += jik(i, k, g, z) * (s[k] - hp[k]); }
+    let row = rowOf(0u, xrow(b, t) * G, i);
+    var acc = rowF(row);
+    for (var k = 0u; k < N; k++) { acc += rowJ(i, k, row) * (s[k] - hp[k]); }
     workgroupBarrier();
     s[i] = acc;
     let k = srow(b, t) * N + i;

@@ -1,6 +1,7 @@
 /**
- * The DeviceSolver entry: validates a solve request for a GRU cell, splits the batch so that every
- * buffer fits the device's binding limit, and runs the fused quasi-DEER loop per group.
+ * The DeviceSolver entry: recognises the cell ({@link packDeviceCell}) and the method, validates the
+ * request, splits the batch so that every buffer fits the device's binding limit, and runs the fused
+ * Newton loop per group.
  */
 import {
   type Cell,
@@ -13,24 +14,41 @@ import {
   type SolverEvent,
 } from '@antler/core';
 import { checkAlive, type GpuContext } from './gpu-context.js';
-import { chunking, GruDeviceProblem, unitsPerThread } from './gru-device-problem.js';
-import { type GruWeights, packGru } from './gru-weights.js';
+import type { DeviceCellKernel } from './device-cell-kernel.js';
+import { packDeviceCell } from './device-cells.js';
+import {
+  chunking,
+  DeviceProblem,
+  type FusedMethod,
+  fusedStructure,
+  unitsPerThread,
+} from './device-problem.js';
 
-/** Largest batch group whose biggest buffer (the `[Bg][T][3n]` input projections) fits one binding. */
-export function batchGroupSize(ctx: GpuContext, B: number, T: number, n: number): number {
+/**
+ * Largest batch group whose biggest buffer (the `[Bg][T][G]` input projections) fits one binding
+ * (`kernel` gives G and the threads per chunk; default the GRU's: G = 3n).
+ */
+export function batchGroupSize(
+  ctx: GpuContext,
+  B: number,
+  T: number,
+  n: number,
+  kernel?: Pick<DeviceCellKernel, 'width' | 'vec4'>,
+): number {
   const limit = Math.min(ctx.device.limits.maxStorageBufferBindingSize, ctx.device.limits.maxBufferSize);
-  const lanes = n / unitsPerThread(n);
+  const width = kernel?.width ?? 3 * n;
+  const lanes = n / unitsPerThread(n, kernel);
   // The chunk-interleaved layout pads each sequence to L·C ≥ T rows, and L·C depends on the group size.
   const xpBytes = (g: number) => {
     const { L, C } = chunking(g, T, lanes);
-    return 4 * g * L * C * 3 * n;
+    return 4 * g * L * C * width;
   };
-  let g = Math.min(B, Math.floor(limit / (4 * T * 3 * n)));
+  let g = Math.min(B, Math.floor(limit / (4 * T * width)));
   while (g >= 1 && xpBytes(g) > limit) g--;
   if (g < 1)
     throw new ShapeError(
       'length',
-      `at most about ${Math.floor(limit / (12 * n))} steps for n = ${n} on this device (binding limit ${limit} bytes)`,
+      `at most about ${Math.floor(limit / (4 * width))} steps for n = ${n} on this device (binding limit ${limit} bytes)`,
       String(T),
     );
   return Math.min(B, g);
@@ -40,8 +58,12 @@ function toF32(a: FloatArray): Float32Array {
   return a instanceof Float32Array ? a : Float32Array.from(a);
 }
 
-/** Runs the solve on the device, or returns null when the cell/method/dtype is not supported there. */
-export function solveGruOnDevice(
+/**
+ * Runs the solve on the device, or returns null when the cell, method or dtype is not supported there:
+ * `dtype: 'float32'`, no `clip`, a cell {@link packDeviceCell} knows, and `quasi-deer`, `deer`, or
+ * `block-deer` with block size 2 on a cell whose Jacobian is exactly 2×2-block-diagonal (para-lstm).
+ */
+export function solveCellOnDevice(
   ctx: GpuContext,
   cell: Cell,
   inputs: FloatArray,
@@ -49,16 +71,25 @@ export function solveGruOnDevice(
   checkEvery?: number,
 ): Promise<SolveResult> | null {
   const method = options.method ?? 'deer';
-  if ((method !== 'quasi-deer' && method !== 'deer') || options.dtype !== 'float32') return null;
-  if (options.clip !== undefined) return null;
-  const weights = packGru(cell);
-  if (!weights) return null;
-  return run(ctx, weights, inputs, options, checkEvery);
+  if (method !== 'quasi-deer' && method !== 'deer' && method !== 'block-deer') return null;
+  if (options.dtype !== 'float32' || options.clip !== undefined) return null;
+  if (method === 'block-deer' && (options.blockSize ?? cell.blockSize) !== 2) return null;
+  const kernel = packDeviceCell(cell);
+  if (!kernel || !fusedStructure(kernel, method)) return null;
+  return run(ctx, kernel, method, inputs, options, checkEvery);
 }
+
+/**
+ * The former name of {@link solveCellOnDevice} (GRU only then).
+ *
+ * @deprecated Use {@link solveCellOnDevice}.
+ */
+export const solveGruOnDevice = solveCellOnDevice;
 
 async function run(
   ctx: GpuContext,
-  w: GruWeights,
+  w: DeviceCellKernel,
+  method: FusedMethod,
   inputs: FloatArray,
   options: SolveOptions,
   checkEvery?: number,
@@ -99,7 +130,7 @@ async function run(
   const atol = options.atol ?? 1e-4;
   const rtol = options.rtol ?? 1e-3;
   const maxIter = checkInteger(options.maxIter ?? T, 'maxIter', 0);
-  const G = batchGroupSize(ctx, B, T, n);
+  const G = batchGroupSize(ctx, B, T, n, w);
   const states = new Float32Array(B * T * n);
   const convergedPerSequence: boolean[] = [];
   const iterationsPerSequence: number[] = [];
@@ -108,7 +139,7 @@ async function run(
   let history: IterationRecord[] = [];
   for (let g0 = 0; g0 < B; g0 += G) {
     const Bg = Math.min(G, B - g0);
-    const problem = GruDeviceProblem.create(
+    const problem = DeviceProblem.create(
       ctx,
       w,
       Bg,
@@ -118,7 +149,7 @@ async function run(
       guessArr ? guessArr.subarray(g0 * T * n, (g0 + Bg) * T * n) : null,
     );
     try {
-      const stats = await problem.solve(options.method === 'quasi-deer' ? 'quasi-deer' : 'deer', {
+      const stats = await problem.solve(method, {
         atol,
         rtol,
         maxIter,
@@ -145,7 +176,7 @@ async function run(
   return {
     states,
     dtype: 'float32',
-    method: options.method === 'quasi-deer' ? 'quasi-deer' : 'deer',
+    method,
     batch: B,
     length: T,
     size: n,

@@ -1,31 +1,38 @@
 /**
- * A batch of GRU sequences resident on the GPU, with the fused quasi-DEER Newton loop and the plain
- * sequential evaluation. Everything stays on the device; the host reads back per-sequence status words
- * and a small history ring every `checkEvery` iterations, and the states only when asked.
+ * A batch of sequences of one cell resident on the GPU, with the fused Newton loops (diagonal, dense and
+ * 2×2-block Jacobians) and the plain sequential evaluation. Cell-independent: the cell enters only
+ * through its {@link DeviceCellKernel} (packed weights and WGSL snippet). Everything stays on the
+ * device; the host reads back per-sequence status words and a small history ring every `checkEvery`
+ * iterations, and the states only when asked.
  */
-import type { IterationRecord, SolverEvent } from '@antler/core';
+import { type IterationRecord, ShapeError, type SolverEvent } from '@antler/core';
 import { checkAlive, f32Bits, type GpuContext, storageBuffer, uniformBuffer } from './gpu-context.js';
-import type { GruWeights } from './gru-weights.js';
+import type { DeviceCellKernel, DeviceStructure } from './device-cell-kernel.js';
 import { pipeline } from './pipelines.js';
 import { grid, STEP_NON_FINITE_THRESHOLD } from './wgsl-common.js';
 
 /** Host-side value of the step-violation sentinel threshold (see wgsl-common). */
 const STEP_NON_FINITE_LIMIT = Number(STEP_NON_FINITE_THRESHOLD);
 import {
-  apply4Wgsl,
-  applyWgsl,
   checkWgsl,
+  diagApplyWgsl,
+  diagLinAggWgsl,
   HISTORY_FIELDS,
-  linAgg4Wgsl,
-  linAggWgsl,
   projectWgsl,
-  sequentialGruWgsl,
+  sequentialWgsl,
   TICK_WGSL,
-} from './wgsl-gru.js';
-import { deerAggWgsl, deerApplyWgsl, deerCoopAggWgsl, deerCoopApplyWgsl } from './wgsl-gru-deer.js';
+} from './wgsl-fused.js';
+import { blockAggWgsl, blockApplyWgsl } from './wgsl-fused-block.js';
+import {
+  COOPERATIVE_FROM,
+  denseAggWgsl,
+  denseApplyWgsl,
+  denseCoopAggWgsl,
+  denseCoopApplyWgsl,
+} from './wgsl-fused-dense.js';
 import { CARRY_WGSL, matrixSequentialWgsl } from './wgsl-scan.js';
 
-/** Settings of {@link GruDeviceProblem.solveQuasiDeer}. */
+/** Settings of {@link DeviceProblem.solve}. */
 export interface FusedSolveSettings {
   readonly atol: number;
   readonly rtol: number;
@@ -69,17 +76,39 @@ export function chunking(
   return { L, C: Math.ceil(T / L) };
 }
 
-/** Units of state each phase-1/phase-3 thread handles: 4 (vec4 kernels) when n is a multiple of 4. */
-export function unitsPerThread(n: number): number {
-  return n % 4 === 0 ? 4 : 1;
+/**
+ * Units of state each quasi-DEER phase-1/phase-3 thread handles: 4 (vec4 kernels) when n is a multiple
+ * of 4 and the cell has vec4 kernels (default: the GRU's), else 1.
+ */
+export function unitsPerThread(n: number, kernel?: Pick<DeviceCellKernel, 'vec4'>): number {
+  const vec4 = kernel ? kernel.vec4 !== undefined : true;
+  return vec4 && n % 4 === 0 ? 4 : 1;
 }
 
-/** Bytes of device memory a problem of this size allocates. */
-export function problemBytes(B: number, T: number, n: number, m: number): number {
-  const { C } = chunking(B, T, n / unitsPerThread(n));
-  const { L } = chunking(B, T, n / unitsPerThread(n));
+/**
+ * Bytes of device memory a quasi-DEER problem of this size allocates (projection width G, default the
+ * GRU's 3n).
+ */
+export function problemBytes(B: number, T: number, n: number, m: number, width = 3 * n): number {
+  const { L, C } = chunking(B, T, n / unitsPerThread(n));
   const R = L * C;
-  return 4 * (B * T * m + B * R * 3 * n + 2 * B * (R + 1) * n + B * C * n * 9 + (m + n + 2) * 3 * n);
+  return 4 * (B * T * m + B * R * width + 2 * B * (R + 1) * n + B * C * n * 9 + (m + 1) * width + width * n);
+}
+
+/** Methods the fused loop runs. */
+export type FusedMethod = 'quasi-deer' | 'deer' | 'block-deer';
+
+/**
+ * The Jacobian structure `method` uses on a cell: quasi-DEER the diagonal; DEER the cell's exact
+ * structure (dense, or the diagonal / 2×2 blocks of cells that are exactly so — then DEER costs O(n) per
+ * step); block-DEER (k = 2) the 2×2 blocks of cells whose Jacobian is exactly block-diagonal. Null when
+ * the cell cannot run the method on the GPU.
+ */
+export function fusedStructure(kernel: DeviceCellKernel, method: FusedMethod): DeviceStructure | null {
+  if (method === 'quasi-deer') return 'diagonal';
+  if (method === 'deer')
+    return kernel.jacobian === 'dense' ? (kernel.dense ? 'dense' : null) : kernel.jacobian;
+  return kernel.jacobian === 'block2' ? 'block2' : null;
 }
 
 type Bound = [GPUComputePipeline, GPUBindGroup];
@@ -91,7 +120,7 @@ interface Work {
   readonly hist: GPUBuffer;
   readonly stepPart: GPUBuffer;
   readonly staging: GPUBuffer;
-  readonly method: 'quasi-deer' | 'deer';
+  readonly structure: DeviceStructure;
   /** Per parity: phase 1 (then the check), and the phases after the check. */
   readonly groups: { lin: Step; rest: Step[] }[];
   readonly check: Bound;
@@ -101,8 +130,25 @@ interface Work {
   readonly buffers: GPUBuffer[];
 }
 
-/** A GRU batch on the GPU. Create with {@link GruDeviceProblem.create}; call `destroy()` when done. */
-export class GruDeviceProblem {
+/**
+ * A batch of one cell's sequences on the GPU. Create with {@link DeviceProblem.create}; call `destroy()`
+ * when done.
+ *
+ * @example
+ * ```ts
+ * import { createWebGpuBackend, DeviceProblem, packDeviceCell } from '@antler/backend-webgpu';
+ * import { createElman } from '@antler/zoo';
+ * const gpu = await createWebGpuBackend({ dawnOptions: ['backend=opengl'], featureLevel: 'compatibility' });
+ * const kernel = packDeviceCell(createElman({ hiddenSize: 8, inputSize: 8, seed: 0 }));
+ * if (!kernel) throw new Error('not a GPU cell');
+ * const x = Float32Array.from({ length: 2 * 100 * 8 }, (_, i) => Math.sin(i));
+ * const p = DeviceProblem.create(gpu.context, kernel, 2, 100, x, new Float32Array(16), null);
+ * const stats = await p.solve('deer', { atol: 1e-5, rtol: 1e-4, maxIter: 100 });
+ * const states = await p.readStates(); // [2][100][8]
+ * p.destroy();
+ * ```
+ */
+export class DeviceProblem {
   private readonly buffers: GPUBuffer[] = [];
   private states: [GPUBuffer, GPUBuffer];
   private parity = 0;
@@ -113,22 +159,21 @@ export class GruDeviceProblem {
   private work: Work | null = null;
   /** Time rows per sequence in the chunk-interleaved layout (L·C ≥ T). */
   readonly rows: number;
-  private checkUniform: GPUBuffer | null = null;
   private atol = 0;
   private rtol = 0;
   private xp: GPUBuffer;
   private wh: GPUBuffer;
-  private gruUniform: GPUBuffer | null = null;
+  private solveUniform: GPUBuffer | null = null;
 
   private constructor(
     private readonly ctx: GpuContext,
-    readonly weights: GruWeights,
+    readonly kernel: DeviceCellKernel,
     readonly B: number,
     readonly T: number,
     targetThreads: number,
   ) {
-    this.U = unitsPerThread(weights.n);
-    const { L, C } = chunking(B, T, weights.n / this.U, targetThreads);
+    this.U = unitsPerThread(kernel.n, kernel);
+    const { L, C } = chunking(B, T, kernel.n / this.U, targetThreads);
     this.L = L;
     this.C = C;
     this.rows = L * C;
@@ -143,7 +188,7 @@ export class GruDeviceProblem {
    */
   static create(
     ctx: GpuContext,
-    weights: GruWeights,
+    kernel: DeviceCellKernel,
     B: number,
     T: number,
     inputs: Float32Array,
@@ -151,10 +196,10 @@ export class GruDeviceProblem {
     guess: Float32Array | null,
     /** Threads aimed at in phases 1 and 3 (default 2^18; smaller means fewer, longer chunks). */
     targetThreads = 1 << 18,
-  ): GruDeviceProblem {
+  ): DeviceProblem {
     checkAlive(ctx);
-    const p = new GruDeviceProblem(ctx, weights, B, T, targetThreads);
-    const { n, m } = weights;
+    const p = new DeviceProblem(ctx, kernel, B, T, targetThreads);
+    const { n, m, width } = kernel;
     const d = ctx.device;
     const R1 = p.rows + 1;
     const s = new Float32Array(B * R1 * n);
@@ -165,13 +210,13 @@ export class GruDeviceProblem {
           s.set(guess.subarray((b * T + t) * n, (b * T + t + 1) * n), p.stateRow(b, t) * n);
     }
     p.states = [p.track(storageBuffer(d, s.byteLength, s)), p.track(storageBuffer(d, s.byteLength, s))];
-    p.wh = p.track(storageBuffer(d, weights.wh.byteLength, weights.wh));
-    p.xp = p.track(storageBuffer(d, 4 * B * p.rows * 3 * n));
+    p.wh = p.track(storageBuffer(d, Math.max(4, kernel.wh.byteLength), kernel.wh));
+    p.xp = p.track(storageBuffer(d, 4 * B * p.rows * width));
     const x = storageBuffer(d, Math.max(4, inputs.byteLength), m > 0 ? inputs : undefined);
-    const wx = storageBuffer(d, weights.wx.byteLength, weights.wx);
+    const wx = storageBuffer(d, kernel.wx.byteLength, kernel.wx);
     const enc = d.createCommandEncoder();
     const pass = enc.beginComputePass();
-    p.dispatch(pass, projectWgsl(n), [x, wx, p.xp], grid(B * T * 3 * n));
+    p.dispatch(pass, projectWgsl(width), [x, wx, p.xp], grid(B * T * width));
     pass.end();
     d.queue.submit([enc.finish()]);
     // Destroying after submit is allowed: the queue keeps the buffers alive until the work is done.
@@ -191,8 +236,8 @@ export class GruDeviceProblem {
   }
 
   private uniform(): GPUBuffer {
-    if (!this.gruUniform) throw new Error('internal: uniform not set');
-    return this.gruUniform;
+    if (!this.solveUniform) throw new Error('internal: uniform not set');
+    return this.solveUniform;
   }
 
   private setUniform(atol: number, rtol: number, ring: number): void {
@@ -201,7 +246,7 @@ export class GruDeviceProblem {
       this.T,
       this.L,
       this.C,
-      this.weights.m,
+      this.kernel.m,
       f32Bits(atol),
       f32Bits(rtol),
       ring,
@@ -210,8 +255,8 @@ export class GruDeviceProblem {
       0,
       0,
     ]);
-    if (!this.gruUniform) this.gruUniform = this.track(uniformBuffer(this.ctx.device, w));
-    else this.ctx.device.queue.writeBuffer(this.gruUniform, 0, w);
+    if (!this.solveUniform) this.solveUniform = this.track(uniformBuffer(this.ctx.device, w));
+    else this.ctx.device.queue.writeBuffer(this.solveUniform, 0, w);
   }
 
   private bindGroup(
@@ -233,7 +278,7 @@ export class GruDeviceProblem {
     buffers: GPUBuffer[],
     g: [number, number],
   ): void {
-    if (!this.gruUniform) this.setUniform(0, 0, 1);
+    if (!this.solveUniform) this.setUniform(0, 0, 1);
     const [pipe, bg] = this.bindGroup(code, buffers);
     pass.setPipeline(pipe);
     pass.setBindGroup(0, bg);
@@ -248,7 +293,7 @@ export class GruDeviceProblem {
     const pass = enc.beginComputePass();
     this.dispatch(
       pass,
-      sequentialGruWgsl(this.weights.n),
+      sequentialWgsl(this.kernel),
       [this.states[this.parity], this.xp, this.wh],
       [this.B, 1],
     );
@@ -257,18 +302,37 @@ export class GruDeviceProblem {
     await d.queue.onSubmittedWorkDone();
   }
 
+  /**
+   * The Jacobian structure `method` uses on this cell: quasi-DEER the diagonal; DEER the cell's exact
+   * structure (dense, or diagonal / 2×2 blocks where the cell is exactly so); block-DEER 2×2 blocks.
+   * Null when the cell cannot run it.
+   */
+  structureOf(method: FusedMethod): DeviceStructure | null {
+    return fusedStructure(this.kernel, method);
+  }
+
   /** Runs quasi-DEER to convergence (or the iteration limit) without reading the states back. */
   solveQuasiDeer(settings: FusedSolveSettings): Promise<FusedSolveStats> {
     return this.solve('quasi-deer', settings);
   }
 
-  /** Runs DEER (dense Jacobians, O(n³) per step: meant for small n) without reading the states back. */
+  /** Runs DEER (exact Jacobians; dense ones cost O(n³) per step: meant for small n) without reading the states back. */
   solveDeer(settings: FusedSolveSettings): Promise<FusedSolveStats> {
     return this.solve('deer', settings);
   }
 
-  /** The fused Newton loop of either method. */
-  async solve(method: 'quasi-deer' | 'deer', settings: FusedSolveSettings): Promise<FusedSolveStats> {
+  /**
+   * The fused Newton loop of a method (see {@link DeviceProblem.structureOf}); throws a `ShapeError`
+   * naming `method` when this cell cannot run it.
+   */
+  async solve(method: FusedMethod, settings: FusedSolveSettings): Promise<FusedSolveStats> {
+    const structure = this.structureOf(method);
+    if (!structure)
+      throw new ShapeError(
+        'method',
+        `a method with a Jacobian structure the ${this.kernel.kind} kernel has (quasi-deer, deer${this.kernel.jacobian === 'block2' ? ', block-deer' : ''})`,
+        method,
+      );
     checkAlive(this.ctx);
     const { B } = this;
     const d = this.ctx.device;
@@ -277,7 +341,7 @@ export class GruDeviceProblem {
     this.setUniform(settings.atol, settings.rtol, ring);
     this.atol = settings.atol;
     this.rtol = settings.rtol;
-    const w = this.workspace(ring, method);
+    const w = this.workspace(ring, structure);
     const { status, hist, stepPart, staging } = w;
     if (w.tolUniform)
       d.queue.writeBuffer(
@@ -389,11 +453,11 @@ export class GruDeviceProblem {
   }
 
   /** Scratch buffers and bind groups of the Newton loop, made once per problem (ring size and method). */
-  private workspace(ring: number, method: 'quasi-deer' | 'deer'): Work {
-    if (this.work && this.work.ring === ring && this.work.method === method) return this.work;
+  private workspace(ring: number, structure: DeviceStructure): Work {
+    if (this.work && this.work.ring === ring && this.work.structure === structure) return this.work;
     if (this.work) for (const b of this.work.buffers) b.destroy();
     const { B, T } = this;
-    const n = this.weights.n;
+    const n = this.kernel.n;
     const d = this.ctx.device;
     const status = storageBuffer(d, 4 * (2 * B + 1));
     const hist = storageBuffer(d, 4 * ring * B * HISTORY_FIELDS);
@@ -412,7 +476,8 @@ export class GruDeviceProblem {
     let perSequence: number;
     let tolUniform: GPUBuffer | null = null;
     const buffers: GPUBuffer[] = [status, hist, staging];
-    if (method === 'quasi-deer') {
+    const k = this.kernel;
+    if (structure === 'diagonal') {
       const { C, U, L } = this;
       const threads = (B * C * n) / U;
       const agg = storageBuffer(d, 8 * B * C * n);
@@ -421,8 +486,8 @@ export class GruDeviceProblem {
       const carry = storageBuffer(d, 4 * B * C * n);
       const scanUniform = uniformBuffer(d, new Uint32Array([B, T, n, L, C, (this.rows + 1) * n, 0, 0]));
       buffers.push(agg, part, stepPart, carry, scanUniform);
-      const lin = U === 4 ? linAgg4Wgsl(n) : linAggWgsl(n);
-      const apply = U === 4 ? apply4Wgsl(n) : applyWgsl(n);
+      const lin = U === 4 && k.vec4 ? k.vec4.lin(n) : diagLinAggWgsl(k);
+      const apply = U === 4 && k.vec4 ? k.vec4.apply(n) : diagApplyWgsl(k);
       const g = grid(threads);
       groups = [0, 1].map((par) => {
         const hs = this.states[par];
@@ -437,18 +502,19 @@ export class GruDeviceProblem {
       });
       perSequence = n / U;
     } else {
-      // Few long chunks: the per-sequence scan of the n×n chunk maps runs sequentially over C.
+      // Few long chunks: the per-sequence scan of the chunk maps (n×n, or 2×2 blocks) runs
+      // sequentially over C.
       const C = Math.max(1, Math.min(1024, Math.ceil(T / 32)));
       const L = Math.ceil(T / C);
       const Cc = Math.ceil(T / L);
-      const deerUniform = uniformBuffer(
+      const methodUniform = uniformBuffer(
         d,
         new Uint32Array([
           B,
           T,
           L,
           Cc,
-          this.weights.m,
+          this.kernel.m,
           f32Bits(this.atol),
           f32Bits(this.rtol),
           ring,
@@ -458,53 +524,59 @@ export class GruDeviceProblem {
           0,
         ]),
       );
-      const aggM = storageBuffer(d, 4 * B * Cc * n * n);
+      const K = structure === 'dense' ? n : 2;
+      // Partial results per (sequence, chunk): one per chunk (dense), one per 2×2 block (block2).
+      perSequence = structure === 'dense' ? 1 : n / 2;
+      const aggM = storageBuffer(d, 4 * B * Cc * n * K);
       const aggV = storageBuffer(d, 4 * B * Cc * n);
       const ends = storageBuffer(d, 4 * B * Cc * n);
-      part = storageBuffer(d, 16 * B * Cc);
-      stepPart = storageBuffer(d, 8 * B * Cc);
+      part = storageBuffer(d, 16 * B * Cc * perSequence);
+      stepPart = storageBuffer(d, 8 * B * Cc * perSequence);
       const h0 = storageBuffer(d, 4 * B * n);
       const enc = d.createCommandEncoder();
       for (let b = 0; b < B; b++)
         enc.copyBufferToBuffer(this.states[0], 4 * b * (this.rows + 1) * n, h0, 4 * b * n, 4 * n);
       d.queue.submit([enc.finish()]);
       const scanUniform = uniformBuffer(d, new Uint32Array([B, Cc, n, 0, 0, 0, 0, 0]));
-      buffers.push(deerUniform, aggM, aggV, ends, part, stepPart, h0, scanUniform);
+      buffers.push(methodUniform, aggM, aggV, ends, part, stepPart, h0, scanUniform);
       const wg = 2 ** Math.ceil(Math.log2(n));
-      // n ≥ 12: the cooperative kernels (workgroup of n threads per chunk, chunk map in workgroup memory);
-      // below, one thread per chunk with everything in registers.
-      const coop = n >= 12;
-      const g = coop ? grid(B * Cc, 1) : grid(B * Cc);
-      const agg = coop ? deerCoopAggWgsl(n) : deerAggWgsl(n);
-      const app = coop ? deerCoopApplyWgsl(n) : deerApplyWgsl(n);
+      let g: [number, number];
+      let agg: string;
+      let app: string;
+      if (structure === 'block2') {
+        g = grid((B * Cc * n) / 2);
+        agg = blockAggWgsl(k);
+        app = blockApplyWgsl(k);
+      } else {
+        // n ≥ 12: the cooperative kernels (workgroup of n threads per chunk, chunk map in workgroup
+        // memory); below, one thread per chunk with everything in registers.
+        const coop = n >= COOPERATIVE_FROM;
+        g = coop ? grid(B * Cc, 1) : grid(B * Cc);
+        agg = coop ? denseCoopAggWgsl(k) : denseAggWgsl(k);
+        app = coop ? denseCoopApplyWgsl(k) : denseApplyWgsl(k);
+      }
       groups = [0, 1].map((par) => {
         const hs = this.states[par];
         const hn = this.states[1 - par];
         return {
-          lin: step(agg, [hs, this.xp, this.wh, status, aggM, aggV, part], g, deerUniform),
+          lin: step(agg, [hs, this.xp, this.wh, status, aggM, aggV, part], g, methodUniform),
           rest: [
-            step(matrixSequentialWgsl(n, wg), [aggM, aggV, h0, ends], grid(B, 1), scanUniform),
-            step(app, [hs, this.xp, this.wh, status, ends, hn, stepPart], g, deerUniform),
+            step(matrixSequentialWgsl(K, wg), [aggM, aggV, h0, ends], grid(B, 1), scanUniform),
+            step(app, [hs, this.xp, this.wh, status, ends, hn, stepPart], g, methodUniform),
           ],
         };
       });
-      perSequence = 1;
-      this.checkUniform = deerUniform;
-      tolUniform = deerUniform;
+      tolUniform = methodUniform;
     }
     this.work = {
       ring,
-      method,
+      structure,
       status,
       hist,
       stepPart,
       staging,
       groups,
-      check: this.bindGroup(
-        checkWgsl(perSequence),
-        [part, stepPart, status, hist],
-        method === 'deer' ? (this.checkUniform ?? undefined) : undefined,
-      ),
+      check: this.bindGroup(checkWgsl(perSequence), [part, stepPart, status, hist], tolUniform ?? undefined),
       tick: this.bindGroup(TICK_WGSL, [status]),
       tolUniform,
       buffers,
@@ -556,7 +628,7 @@ export class GruDeviceProblem {
   async readStates(first = 0, count = this.B): Promise<Float32Array> {
     checkAlive(this.ctx);
     const { T } = this;
-    const n = this.weights.n;
+    const n = this.kernel.n;
     const d = this.ctx.device;
     const out = new Float32Array(count * T * n);
     const per = (this.rows + 1) * n;
@@ -583,7 +655,7 @@ export class GruDeviceProblem {
   async resetToZeros(h0: Float32Array): Promise<void> {
     checkAlive(this.ctx);
     const d = this.ctx.device;
-    const n = this.weights.n;
+    const n = this.kernel.n;
     const enc = d.createCommandEncoder();
     for (const buf of this.states) enc.clearBuffer(buf);
     d.queue.submit([enc.finish()]);
@@ -602,3 +674,12 @@ export class GruDeviceProblem {
     this.buffers.length = 0;
   }
 }
+
+/**
+ * The former name of {@link DeviceProblem} (GRU only then).
+ *
+ * @deprecated Use {@link DeviceProblem}.
+ */
+export const GruDeviceProblem = DeviceProblem;
+/** @deprecated Use {@link DeviceProblem}. */
+export type GruDeviceProblem = DeviceProblem;
