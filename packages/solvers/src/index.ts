@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export * from './convergence.js';
+export * from './elk/discount.js';
 export * from './elk/trust-region.js';
 export * from './invalid-option-error.js';
 export * from './methods/method-spec.js';

@@ -26,7 +26,20 @@ import {
 } from '@antler/core';
 import { type LinearizationStructure, linearize } from '@antler/jacobian';
 import { type ResidualStats, residualStats } from './convergence.js';
-import { agreementRatio, type TrustRegionState, updateTrustRegion } from './elk/trust-region.js';
+import {
+  gainRatio,
+  initialLambdaFromJacobian,
+  type TrustRegionState,
+  updateTrustRegion,
+} from './elk/trust-region.js';
+import {
+  chooseDiscount,
+  type Discount,
+  discountWeight,
+  scaleLinearisation,
+  type TangentMap,
+  unscaleStep,
+} from './elk/discount.js';
 import type { MethodSpec } from './methods/method-spec.js';
 import type { ResolvedProblem } from './options.js';
 import { runProblemSequence } from './sequential.js';
@@ -69,32 +82,94 @@ export function* solveLoop(
   const s0 = allocate(dtype, B * n);
   const fScratch = new Float64Array(n);
   /**
-   * Σ_t ‖r(c)_t − r_lin(c)_t‖² for slot `o` of the candidate c: how far the true residual at c is from
-   * what the linearisation (A_t, b_t of slot j) predicts, r_lin(c)_t = c_t − A_t c_{t−1} − b_t.
-   * Equivalently Σ_t ‖f(c_{t−1}) − A_t c_{t−1} − b_t‖² — the linearisation error along the step.
+   * The merits at the candidate c in slot `o` (sequence `seq`, linearisation of slot `j`): `actual`
+   * = Σ_t ‖c_t − f(c_{t−1})‖² (the true residual) and `model` = Σ_t ‖c_t − A_t c_{t−1} − b_t‖² (the
+   * residual the linearisation predicts, ‖r + Jδ‖² with δ = c − s). NaN when either is not finite.
    */
-  const modelErrorSquares = (
+  const candidateMerits = (
     s: 'dense' | 'diagonal',
     c: FloatArray,
     o: number,
     seq: number,
     j: number,
-  ): number => {
-    let sum = 0;
+    d: Discount,
+  ): { current: number; actual: number; model: number; withinTolerance: boolean } => {
+    let within = true;
+    let current = 0;
+    let actual = 0;
+    let model = 0;
     const ao = j * T * aStep;
     for (let t = 0; t < T; t++) {
       const prev = t === 0 ? p.h0 : c;
       const po = t === 0 ? seq * n : o + (t - 1) * n;
+      const w = discountWeight(d, t);
+      const w2 = w * w;
+      if (w2 === 0) {
+        within = false;
+        break;
+      }
       cell.step(prev, po, p.inputs, (seq * T + t) * m, fScratch, 0);
       for (let i = 0; i < n; i++) {
+        const ct = c[o + t * n + i];
         let lin = bBuf[o + t * n + i];
         if (s === 'diagonal') lin += aBuf[ao + t * n + i] * prev[po + i];
         else for (let q = 0; q < n; q++) lin += aBuf[ao + t * n * n + i * n + q] * prev[po + q];
-        const d = fScratch[i] - lin;
-        sum += d * d;
+        const dm = ct - lin;
+        const da = ct - fScratch[i];
+        const dc = work[o + t * n + i] - fBuf[o + t * n + i];
+        if (!(Math.abs(da) <= p.atol + p.rtol * Math.abs(ct))) within = false;
+        model += w2 * dm * dm;
+        actual += w2 * da * da;
+        current += w2 * dc * dc;
       }
     }
-    return sum - sum === 0 ? sum : Number.NaN;
+    const finite = (v: number): number => (v - v === 0 ? v : Number.NaN);
+    return {
+      current: finite(current),
+      actual: finite(actual),
+      model: finite(model),
+      withinTolerance: within,
+    };
+  };
+  // One slot's scaled linear model for the discounted Kalman scan (adaptive ELK).
+  const scaledA = allocate(dtype, T * aStep);
+  const scaledB = allocate(dtype, stepElems);
+  const scaledY = allocate(dtype, stepElems);
+  const scaledZ = allocate(dtype, stepElems);
+  const tangentPrev = new Float64Array(n);
+  /** J_t v of slot j: the dense A_t itself, or a finite-difference JVP of the cell for a diagonal method. */
+  const tangentMap = (j: number, seq: number): TangentMap => {
+    const o = j * stepElems;
+    const ao = j * T * aStep;
+    if (structure === 'dense') {
+      return (t, v, u) => {
+        for (let i = 0; i < n; i++) {
+          let acc = 0;
+          for (let q = 0; q < n; q++) acc += aBuf[ao + t * n * n + i * n + q] * v[q];
+          u[i] = acc;
+        }
+      };
+    }
+    return (t, v, u) => {
+      // t ≥ 1 here (the growth is carried after the front), so s_{t−1} is in the iterate.
+      let scale = 0;
+      for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(work[o + (t - 1) * n + i]));
+      const eps = 1e-7 * (1 + scale);
+      for (let i = 0; i < n; i++) tangentPrev[i] = work[o + (t - 1) * n + i] + eps * v[i];
+      cell.step(tangentPrev, 0, p.inputs, (seq * T + t) * m, u, 0);
+      for (let i = 0; i < n; i++) u[i] = (u[i] - fBuf[o + t * n + i]) / eps;
+    };
+  };
+  /** ‖A_t‖∞ (largest row sum of |A_t|) of slot j's dense linearisation. */
+  const denseRowNorm = (j: number, t: number): number => {
+    const base = j * T * aStep + t * n * n;
+    let max = 0;
+    for (let i = 0; i < n; i++) {
+      let row = 0;
+      for (let q = 0; q < n; q++) row += Math.abs(aBuf[base + i * n + q]);
+      if (row > max) max = row;
+    }
+    return max;
   };
 
   // Initial guess, packed by slot (slot j holds sequence active[j]).
@@ -115,7 +190,7 @@ export function* solveLoop(
   const finalResidual = new Array<number>(B).fill(Number.NaN);
   const lastSumSquares = new Float64Array(B);
   const trust: TrustRegionState[] = Array.from({ length: B }, () => ({
-    lambda: p.fixedLambda ?? p.initialLambda,
+    lambda: p.fixedLambda ?? p.initialLambda ?? 0,
     nu: 2,
   }));
   const history: IterationRecord[] = [];
@@ -203,6 +278,18 @@ export function* solveLoop(
 
   // Iteration 0: linearise the guess; a warm start may already be the solution.
   for (let j = 0; j < active.length; j++) linearizeSlot(j, active[j], p.maxIter > 0 ? structure : 'none');
+  // Adaptive λ without a given start: scale it to the Jacobian of the initial linearisation.
+  if (spec.update === 'levenberg-marquardt' && p.fixedLambda === null && p.initialLambda === null) {
+    for (let j = 0; j < active.length; j++) {
+      trust[active[j]].lambda = initialLambdaFromJacobian(
+        structure as 'dense' | 'diagonal',
+        aBuf,
+        j * T * aStep,
+        T,
+        n,
+      );
+    }
+  }
   // No sequence converges here: convergence needs a step too (see `smallStep` below), so even an exact
   // warm start costs one confirming iteration.
   checkAndCompact(
@@ -238,40 +325,70 @@ export function* solveLoop(
       const kalman = backend.kalmanScan?.bind(backend);
       if (!kalman) throw new Error('unreachable: LM methods are only run on backends with kalmanScan');
       const lambdas = active.map((seq) => trust[seq].lambda);
-      const shared = lambdas.every((l) => l === lambdas[0]);
-      const groups = shared ? [[0, nA]] : lambdas.map((_, j) => [j, j + 1]);
-      for (const [lo, hi] of groups) {
+      lambdaUsed = Math.max(...lambdas);
+      if (p.fixedLambda !== null) {
+        // Fixed λ: the plain (undiscounted) LM step of every slot in one scan.
         yield kalman({
           structure: kalmanStructure,
-          batch: hi - lo,
+          batch: nA,
           length: T,
           size: n,
-          a: { data: aBuf.subarray(lo * T * aStep, hi * T * aStep) },
-          b: { data: bBuf.subarray(lo * stepElems, hi * stepElems) },
-          s0: { data: s0.subarray(lo * n, hi * n) },
-          y: { data: work.subarray(lo * stepElems, hi * stepElems) },
+          a: { data: aBuf.subarray(0, nA * T * aStep) },
+          b: { data: bBuf.subarray(0, nA * stepElems) },
+          s0: { data: s0.subarray(0, nA * n) },
+          y: { data: work.subarray(0, nA * stepElems) },
           processVariance: 1,
-          observationVariance: 1 / lambdas[lo],
+          observationVariance: 1 / p.fixedLambda,
           smooth: p.elkVariant === 'smoother',
-          out: { data: next.subarray(lo * stepElems, hi * stepElems) },
+          out: { data: next.subarray(0, nA * stepElems) },
         });
-      }
-      lambdaUsed = Math.max(...lambdas);
-      if (p.fixedLambda === null) {
+      } else {
         for (let j = 0; j < nA; j++) {
           const seq = active[j];
           const o = j * stepElems;
-          const modelError = modelErrorSquares(kalmanStructure, next, o, seq, j);
-          const rho = agreementRatio(modelError, lastSumSquares[seq]);
+          const ao = j * T * aStep;
+          const d = chooseDiscount(
+            work,
+            o,
+            fBuf,
+            o,
+            T,
+            n,
+            p.atol,
+            p.rtol,
+            tangentMap(j, seq),
+            structure === 'dense' ? (t) => denseRowNorm(j, t) : null,
+          );
+          scaleLinearisation(d, kalmanStructure, n, aBuf, ao, bBuf, o, work, o, scaledA, scaledB, scaledY);
+          const H = d.horizon;
+          yield kalman({
+            structure: kalmanStructure,
+            batch: 1,
+            length: H,
+            size: n,
+            a: { data: scaledA.subarray(0, H * aStep) },
+            b: { data: scaledB.subarray(0, H * n) },
+            s0: { data: s0.subarray(j * n, (j + 1) * n) },
+            y: { data: scaledY.subarray(0, H * n) },
+            processVariance: 1,
+            observationVariance: 1 / lambdas[j],
+            smooth: p.elkVariant === 'smoother',
+            out: { data: scaledZ.subarray(0, H * n) },
+          });
+          unscaleStep(d, T, n, scaledZ, work, o, next, o);
+          const merit = candidateMerits(kalmanStructure, next, o, seq, j, d);
+          const rho = gainRatio(merit.current, merit.actual, merit.model);
           const lambda = trust[seq].lambda;
-          accepted[j] = updateTrustRegion(trust[seq], rho);
+          // A candidate that already meets the residual tolerance is kept even when rounding makes its
+          // merit a hair larger (near the solution both are at the level of rounding errors).
+          accepted[j] = updateTrustRegion(trust[seq], rho) || merit.withinTolerance;
           if (!accepted[j]) {
             next.set(work.subarray(o, o + stepElems), o);
             events.push({
               kind: 'step-rejected',
               iteration: iter,
               sequence: seq,
-              message: `sequence ${seq}: step rejected at λ = ${lambda.toPrecision(3)} (model agreement ratio ${rho.toPrecision(3)}); λ raised to ${trust[seq].lambda.toPrecision(3)}`,
+              message: `sequence ${seq}: step rejected at λ = ${lambda.toPrecision(3)} (gain ratio ${rho.toPrecision(3)}: the merit would not decrease); kept the iterate, λ raised to ${trust[seq].lambda.toPrecision(3)}`,
             });
           }
         }

@@ -13,7 +13,6 @@ import {
   type SolveOptions,
 } from '@antler/core';
 import { defaultTolerances } from './convergence.js';
-import { DEFAULT_INITIAL_LAMBDA } from './elk/trust-region.js';
 import { InvalidOptionError } from './invalid-option-error.js';
 
 /** A validated problem: sizes, packed h0 (double) and every option with its default filled in. */
@@ -37,7 +36,8 @@ export interface ResolvedProblem {
   readonly elkVariant: 'smoother' | 'filter';
   /** Fixed λ, or null for adaptive. */
   readonly fixedLambda: number | null;
-  readonly initialLambda: number;
+  /** Starting λ of the adaptive rule, or null to scale it to the initial Jacobian. */
+  readonly initialLambda: number | null;
   readonly onDivergence: DivergencePolicy;
   readonly clip: number | null;
 }
@@ -153,7 +153,7 @@ export function resolveProblem(
   const fixedLambda = lam === 'adaptive' ? null : positive('elk.lambda', lam);
   const initialLambda =
     options.elk?.initialLambda === undefined
-      ? DEFAULT_INITIAL_LAMBDA
+      ? null
       : positive('elk.initialLambda', options.elk.initialLambda);
   const variant = options.elk?.variant ?? 'smoother';
   if (variant !== 'smoother' && variant !== 'filter') {

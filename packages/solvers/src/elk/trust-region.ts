@@ -1,7 +1,15 @@
 /**
- * The adaptive damping of ELK: a Levenberg–Marquardt trust-region rule (Nielsen 1999) on the gain ratio
- * ρ = (actual reduction of ‖r‖²) / (reduction predicted by the linearised model). Good agreement shrinks
- * λ (towards plain Newton = DEER); poor agreement rejects the step and grows λ (towards a short, safe step).
+ * The adaptive damping of ELK: a Levenberg–Marquardt trust-region rule on the merit ½‖r(s)‖², with
+ * r_t(s) = s_t − f(s_{t−1}, x_t).
+ *
+ * The smoother variant's step δ minimises the linearised model ‖r + Jδ‖² + λ‖δ‖² exactly (J = ∂r/∂s is
+ * block lower-bidiagonal: I on the diagonal, −A_t below), so its λ is the LM damping (observation variance
+ * σ² = 1/λ, process variance 1). Each step is judged by the gain ratio
+ *   ρ = (‖r(s)‖² − ‖r(s + δ)‖²) / (‖r(s)‖² − ‖r + Jδ‖²),
+ * actual over predicted reduction of the merit; the predicted one comes from the same linearisation the
+ * step was built from, computed exactly along the step (no λ term: the damping is not part of the merit).
+ * A step that does not lower the merit is rejected — the iterate is kept — and λ grows; good agreement
+ * shrinks λ towards 0 (plain DEER / quasi-DEER). The λ update is Nielsen's (1999).
  */
 
 /** Per-sequence trust-region state. */
@@ -17,28 +25,76 @@ export const LAMBDA_MIN = 1e-12;
 /** Largest λ the adaptive rule will use (a step of practically zero length). */
 export const LAMBDA_MAX = 1e12;
 
-/** Default starting λ (σ² = 100, the reference's best fixed value on the rotation case). */
+/**
+ * Default starting λ when the caller gives none, relative to the Jacobian scale: λ0 = τ·max_j (JᵀJ)_jj
+ * with τ = {@link DEFAULT_LAMBDA_SCALE} (Nielsen's rule; see {@link initialLambdaFromJacobian}).
+ */
+export const DEFAULT_LAMBDA_SCALE = 1e-3;
+
+/**
+ * @deprecated The adaptive rule now scales its start to the Jacobian ({@link initialLambdaFromJacobian});
+ * this value is only the λ0 of a Jacobian-free structure. Kept for callers of the previous release.
+ */
 export const DEFAULT_INITIAL_LAMBDA = 1e-2;
 
 /**
- * The gain ratio of the adaptive rule: ρ = 1 − ‖r(c) − r_lin(c)‖ / ‖r(s)‖, where s is the current iterate,
- * c the damped step's candidate, r the true residual and r_lin the residual of the linearised model at s.
- * ρ is 1 when the linearisation is exact along the step and ≤ 0 when its error is as large as the residual
- * being removed; the step is then rejected and λ raised, which shortens the step until the linearisation
- * can be trusted (the error is quadratic in the step, so a large enough λ is always accepted).
+ * λ0 = τ · max_j (JᵀJ)_jj for the residual Jacobian J of one sequence, whose column j (state component i at
+ * step t) holds 1 on the diagonal and −A_{t+1}[·, i] below, so (JᵀJ)_jj = 1 + Σ_k A_{t+1}[k, i]².
  *
- * Why not the classical ratio (actual / predicted reduction of ‖r‖²): on unstable recurrences the residual
- * operator is badly conditioned (products of |J_t| > 1), ‖r‖² has long flat valleys, and requiring it to
- * decrease stalls both the exact LM step and the filter variant (measured on golden case B: ‖r‖ stuck at
- * 0.55 for every λ from 1e-6 to 1), while the iteration itself converges when allowed to be non-monotone.
+ * @param structure - layout of `a`: dense `[T][n][n]` or diagonal `[T][n]`.
+ * @param a - the linearisation A_t of the sequence.
+ * @param ao - offset of A_1 in `a`.
+ * @param length - T.
+ * @param size - n.
+ * @param scale - τ (default {@link DEFAULT_LAMBDA_SCALE}).
  */
-export function agreementRatio(modelErrorSquares: number, residualSquares: number): number {
-  if (!Number.isFinite(modelErrorSquares)) return Number.NEGATIVE_INFINITY;
-  if (residualSquares === 0) return modelErrorSquares === 0 ? 1 : Number.NEGATIVE_INFINITY;
-  return 1 - Math.sqrt(modelErrorSquares / residualSquares);
+export function initialLambdaFromJacobian(
+  structure: 'dense' | 'diagonal',
+  a: ArrayLike<number>,
+  ao: number,
+  length: number,
+  size: number,
+  scale = DEFAULT_LAMBDA_SCALE,
+): number {
+  let max = 0;
+  for (let t = 1; t < length; t++) {
+    for (let i = 0; i < size; i++) {
+      let col = 0;
+      if (structure === 'diagonal') {
+        const v = a[ao + t * size + i];
+        col = v * v;
+      } else {
+        const base = ao + t * size * size;
+        for (let k = 0; k < size; k++) {
+          const v = a[base + k * size + i];
+          col += v * v;
+        }
+      }
+      if (col > max) max = col;
+    }
+  }
+  const lambda = scale * (1 + max);
+  return Number.isFinite(lambda) ? Math.min(LAMBDA_MAX, Math.max(LAMBDA_MIN, lambda)) : LAMBDA_MAX;
 }
 
-/** Updates λ from ρ; returns true when the step is accepted (ρ > 0). */
+/**
+ * The gain ratio ρ = (current − candidate) / (current − model) of the merit ‖r‖²: `current` at the
+ * iterate, `candidate` the true merit at the proposed iterate, `model` the linearised model's ‖r + Jδ‖².
+ * Returns −∞ when the candidate merit is not finite or the model predicts no reduction (a zero or
+ * non-descent step), so such steps are always rejected.
+ */
+export function gainRatio(current: number, candidate: number, model: number): number {
+  if (!Number.isFinite(candidate) || !Number.isFinite(model)) return Number.NEGATIVE_INFINITY;
+  const predicted = current - model;
+  if (!(predicted > 0)) return Number.NEGATIVE_INFINITY;
+  return (current - candidate) / predicted;
+}
+
+/**
+ * Updates λ from ρ (Nielsen 1999) and returns whether the step is accepted. A step is accepted only when
+ * it lowers the merit (ρ > 0); then λ ← λ·max(1/3, 1 − (2ρ − 1)³). A rejected step multiplies λ by ν and
+ * doubles ν, so consecutive rejections raise λ fast until the step is short enough to be trusted.
+ */
 export function updateTrustRegion(state: TrustRegionState, rho: number): boolean {
   if (rho > 0) {
     const c = 2 * rho - 1;
@@ -47,6 +103,6 @@ export function updateTrustRegion(state: TrustRegionState, rho: number): boolean
     return true;
   }
   state.lambda = Math.min(LAMBDA_MAX, state.lambda * state.nu);
-  state.nu *= 2;
+  state.nu = Math.min(state.nu * 2, 2 ** 30);
   return false;
 }
