@@ -3,7 +3,7 @@
  * measures copy bandwidth, checks the WebGPU scans against float64 loops, then runs the `gpu` suite and
  * writes everything as JSON.
  *
- * `node .device/app/device-entry.mjs --out $OUT/gpu.json [--smoke] [--quick] [--sizes "n=8;T=1e4"] [--backend webgpu-opengl]`
+ * `node .device/app/device-entry.mjs --out $OUT/gpu.json [--smoke] [--quick] [--sizes "n=8;T=1e4"] [--backend webgpu-opengl] [--suites gpu,gpu-cells]`
  *
  * With `--backend gpujs` (or `gpujs-opengl`, `gpujs-webasm`, `gpujs-cpu`) the smoke part opens gpu.js
  * instead (adapter info, the same diagonal scan check through the gpu.js backend, its executor) and the
@@ -15,8 +15,9 @@ import { createGpuJsBackend, installWebGpuNavigator } from '@antler/backend-gpuj
 import { createWebGpuBackend, type WebGpuBackend } from '@antler/backend-webgpu';
 import type { ScanBackend } from '@antler/core';
 import { gpuSuite } from './suites/gpu.js';
+import { gpuCellsSuite } from './suites/gpu-cells.js';
 import { gpuJsTarget } from './suites/gpu-gpujs.js';
-import type { BenchContext } from './suites/types.js';
+import type { BenchContext, BenchSuite } from './suites/types.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -173,7 +174,7 @@ async function main() {
   const smoke: Record<string, unknown> = backend?.startsWith('gpujs')
     ? await gpuJsSmoke(backend)
     : await webGpuSmoke(backend);
-  let rows: unknown[] = [];
+  const rows: unknown[] = [];
 
   if (!flag('--no-suite')) {
     const ctx: BenchContext = {
@@ -185,7 +186,13 @@ async function main() {
       progress: () => {},
       log: (m) => console.log(m),
     };
-    rows = await gpuSuite.run(ctx);
+    // `--suites gpu,gpu-cells` (default `gpu`): every named suite runs with the same context.
+    const named: Record<string, BenchSuite> = { gpu: gpuSuite, 'gpu-cells': gpuCellsSuite };
+    for (const name of (arg('--suites') ?? 'gpu').split(',')) {
+      const suite = named[name];
+      if (!suite) throw new Error(`unknown suite ${name} (known: ${Object.keys(named).join(', ')})`);
+      rows.push(...(await suite.run(ctx)));
+    }
   }
   const result = {
     suite: 'gpu',

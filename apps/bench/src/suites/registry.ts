@@ -3,6 +3,7 @@
  * one; add a suite by importing it and appending it to the list.
  */
 import { gpuSuite } from './gpu.js';
+import { gpuCellsSuite } from './gpu-cells.js';
 import { scanSuite } from './scan.js';
 import { solversSuite } from './solvers.js';
 import type { BenchSuite } from './types.js';
@@ -11,6 +12,7 @@ import { zooSuite } from './zoo.js';
 export const suites: BenchSuite[] = [];
 suites.push(scanSuite);
 suites.push(gpuSuite);
+suites.push(gpuCellsSuite);
 suites.push(zooSuite);
 suites.push(solversSuite);
 
