@@ -189,6 +189,8 @@ export function* solveLoop(
   const iterationsPer = new Array<number>(B).fill(0);
   const finalResidual = new Array<number>(B).fill(Number.NaN);
   const lastSumSquares = new Float64Array(B);
+  // Scaled size of each sequence's last accepted step (0 before the first), for the rate estimate.
+  const lastScaledStep = new Float64Array(B);
   const trust: TrustRegionState[] = Array.from({ length: B }, () => ({
     lambda: p.fixedLambda ?? p.initialLambda ?? 0,
     nu: 2,
@@ -414,7 +416,8 @@ export function* solveLoop(
       const o = j * stepElems;
       let bad = -1;
       let clipped = 0;
-      let stepWithinTolerance = true;
+      // The step in tolerance units: max_i |s^k_i − s^{k−1}_i| / (atol + rtol·|s^k_i|).
+      let scaledStep = 0;
       for (let i = 0; i < stepElems; i++) {
         let v = work[o + i];
         if (v - v !== 0) {
@@ -428,7 +431,10 @@ export function* solveLoop(
         }
         const d = Math.abs(v - next[o + i]);
         if (d > maxStep) maxStep = d;
-        if (d > p.atol + p.rtol * Math.abs(v)) stepWithinTolerance = false;
+        if (d > 0) {
+          const u = d / (p.atol + p.rtol * Math.abs(v));
+          if (!(u <= scaledStep)) scaledStep = u;
+        }
       }
       if (bad >= 0) {
         events.push({
@@ -450,6 +456,13 @@ export function* solveLoop(
         });
       }
       updated.push(j);
+      // The step bounds the error of the previous iterate; the current one's error is about
+      // step·q/(1 − q) when the iteration contracts linearly with rate q = this step / the last one
+      // (quasi and damped methods; Newton's q is tiny). So the test is step·max(1, q/(1 − q)) ≤ tolerance.
+      const previous = lastScaledStep[seq];
+      lastScaledStep[seq] = scaledStep;
+      const q = scaledStep === 0 ? 0 : previous > 0 ? scaledStep / previous : 0;
+      const stepWithinTolerance = q < 1 && scaledStep * Math.max(1, q / (1 - q)) <= 1;
       if (stepWithinTolerance || exactByConstruction) smallStep.add(j);
     }
 

@@ -1,4 +1,4 @@
-import type { Cell, Method } from '@antler/core';
+import type { Cell, Method, SolveOptions } from '@antler/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { solveSync } from '../src/index.js';
@@ -105,43 +105,124 @@ describe('random GRU and Elman cells, float64: every method reaches the sequenti
 });
 
 describe('unstable cells (spectral radius of W_hh ≥ 2)', () => {
-  /** s_t = tanh(W s_{t−1} + x_t) with W = ρ·(random orthogonal-ish) scaled to spectral radius ≈ 2.5. */
-  function unstableElman(n: number, seed: number): Cell {
-    const cell = elmanCell(n, n, seed, 0.6);
+  /** Elman cell h' = tanh(W_ih x + b + W_hh h) with W_hh rescaled in place to spectral radius `rho`. */
+  function unstableElman(n: number, m: number, seed: number, rho = 2.5): Cell {
+    const cell = elmanCell(n, m, seed, 0.6);
     const W = cell.parameters?.weight_hh_l0.data as Float64Array;
-    // Power iteration for the spectral radius, then rescale W in place to radius 2.5.
+    // Power iteration for the spectral radius, then rescale W in place.
     let v = new Float64Array(n).fill(1);
     let radius = 0;
-    for (let it = 0; it < 200; it++) {
+    for (let it = 0; it < 300; it++) {
       const w = new Float64Array(n);
       for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) w[i] += W[i * n + j] * v[j];
       radius = Math.sqrt(w.reduce((s, x) => s + x * x, 0) / v.reduce((s, x) => s + x * x, 0));
       const norm = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
       v = w.map((x) => x / norm);
     }
-    for (let i = 0; i < n * n; i++) W[i] *= 2.5 / radius;
-    return cell;
+    for (let i = 0; i < n * n; i++) W[i] *= rho / radius;
+    return { ...cell, blockSize: 1 };
   }
 
-  it('ELK with adaptive λ converges where undamped DEER iterates blow up', () => {
+  /**
+   * Elman cell with W_hh = ρ·Q, Q a random orthogonal matrix (Gram–Schmidt), and zero biases: every
+   * singular value of W_hh is ρ, so linearisations near the unsaturated region grow in every direction.
+   */
+  function orthogonalElman(n: number, m: number, seed: number, rho: number): Cell {
+    const cell = elmanCell(n, m, seed, 0.6);
+    const P = cell.parameters as NonNullable<Cell['parameters']>;
+    const W = P.weight_hh_l0.data as Float64Array;
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < i; k++) {
+        let dot = 0;
+        for (let j = 0; j < n; j++) dot += W[i * n + j] * W[k * n + j];
+        for (let j = 0; j < n; j++) W[i * n + j] -= dot * W[k * n + j];
+      }
+      let norm = 0;
+      for (let j = 0; j < n; j++) norm += W[i * n + j] ** 2;
+      for (let j = 0; j < n; j++) W[i * n + j] /= Math.sqrt(norm);
+    }
+    for (let i = 0; i < n * n; i++) W[i] *= rho;
+    (P.bias_ih_l0.data as Float64Array).fill(0);
+    (P.bias_hh_l0.data as Float64Array).fill(0);
+    return { ...cell, blockSize: 1 };
+  }
+
+  /** max |s| over DEER's iterates 1 … k (each re-solved with maxIter = i). */
+  function deerPeak(cell: Cell, x: Float64Array, k: number): number {
+    let peak = 0;
+    for (let i = 1; i <= k; i++)
+      for (const v of solveSync(cell, x, { method: 'deer', maxIter: i }).states)
+        peak = Math.max(peak, Math.abs(v));
+    return peak;
+  }
+
+  it('adaptive ELK (smoother, filter) and quasi-ELK converge on n=6, T=200, radius 2.5, where DEER iterates reach 1e50+', () => {
     const n = 6;
-    const T = 64;
-    const cell = unstableElman(n, 41);
-    const x = uniform(T * n, 0.5, rng(42));
-    const ref = sequentialReference(cell, x, 1, T);
-    let deerPeak = 0;
-    const deer = solveSync(cell, x, { method: 'deer', atol: 1e-10, rtol: 0, maxIter: 3 });
-    for (const v of deer.states) deerPeak = Math.max(deerPeak, Math.abs(v));
-    expect(deerPeak).toBeGreaterThan(10);
-    const elk = solveSync(cell, x, {
-      method: 'elk',
-      elk: { variant: 'filter' },
-      atol: 1e-10,
-      rtol: 0,
-      maxIter: 200,
-    });
-    expect(elk.converged).toBe(true);
-    expect(maxAbsDiff(elk.states, ref)).toBeLessThan(1e-8);
+    const T = 200;
+    for (const seed of [1, 2, 3, 4]) {
+      const cell = unstableElman(n, 3, seed);
+      const x = uniform(T * 3, 1, rng(100 + seed));
+      const ref = sequentialReference(cell, x, 1, T);
+      expect(deerPeak(cell, x, 3)).toBeGreaterThan(1e20);
+      for (const options of [
+        { method: 'elk' },
+        { method: 'elk', elk: { variant: 'filter' } },
+        { method: 'quasi-elk' },
+      ] as SolveOptions[]) {
+        let peakStep = 0;
+        const r = solveSync(cell, x, {
+          ...options,
+          atol: 1e-10,
+          rtol: 0,
+          maxIter: 400,
+          onProgress: (info) => {
+            peakStep = Math.max(peakStep, info.maxStep);
+          },
+        });
+        const what = `seed ${seed} ${JSON.stringify(options)}`;
+        expect(r.converged, what).toBe(true);
+        expect(maxAbsDiff(r.states, ref), what).toBeLessThan(1e-8);
+        // The damped iterates stay bounded: the largest step of any iteration (DEER's: 1e61–1e86 here).
+        expect(peakStep, what).toBeLessThan(1e4);
+      }
+    }
+  });
+
+  it('property (fast-check): radius 2–3, adaptive ELK converges, DEER blows up, and converged ⇒ within tolerance for every method', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 5 }),
+        fc.integer({ min: 24, max: 40 }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.double({ min: 2, max: 3, noNaN: true }),
+        fc.constantFrom<Method>('jacobi', 'deer', 'quasi-deer', 'block-deer', 'elk', 'quasi-elk'),
+        fc.constantFrom<'smoother' | 'filter'>('smoother', 'filter'),
+        fc.double({ min: 1e-10, max: 1e-5, noNaN: true }),
+        fc.double({ min: 0, max: 1e-4, noNaN: true }),
+        fc.integer({ min: 1, max: 200 }),
+        (n, T, seed, rho, method, variant, atol, rtol, maxIter) => {
+          const cell = orthogonalElman(n, 3, seed, rho);
+          // Small inputs keep tanh away from saturation, so DEER's linearisations carry the full growth.
+          const x = uniform(T * 3, 0.2, rng(seed + 1));
+          const ref = sequentialReference(cell, x, 1, T);
+          // The premise: undamped DEER's iterates blow up on this cell (at some iteration before it converges).
+          const deer = solveSync(cell, x, { method: 'deer', atol: 1e-9, rtol: 0 });
+          expect(deerPeak(cell, x, deer.iterations)).toBeGreaterThan(1e3);
+          // Adaptive ELK (the default smoother) converges to the sequential trajectory.
+          const elk = solveSync(cell, x, { method: 'elk', atol: 1e-9, rtol: 0, maxIter: 8 * T });
+          expect(elk.converged).toBe(true);
+          expect(maxAbsDiff(elk.states, ref)).toBeLessThanOrEqual(1e-9);
+          // No method reports convergence further than its tolerance from the sequential trajectory.
+          const r = solveSync(cell, x, { method, elk: { variant }, atol, rtol, maxIter });
+          if (r.converged) {
+            let smax = 0;
+            for (const v of r.states) smax = Math.max(smax, Math.abs(v));
+            expect(maxAbsDiff(r.states, ref)).toBeLessThanOrEqual(atol + rtol * smax);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
 
