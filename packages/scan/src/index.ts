@@ -8,6 +8,7 @@ export * from './affine/blelloch.js';
 export * from './affine/chunked.js';
 export * from './affine/kernels-by-dtype.js';
 export * from './affine/prefix-products.js';
+export * from './affine/prime-kernels.js';
 export * from './affine/sequential.js';
 export * from './affine/validate-args.js';
 export * from './backends/best-backend.js';

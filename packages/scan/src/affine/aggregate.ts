@@ -39,91 +39,92 @@ export function affineChunkAggregate(
   const bd = b.data;
   const dir = reverse ? -1 : 1;
   const t0 = reverse ? length - 1 : 0;
-  if (structure === 0 && n === 1) {
-    // One lane: compose four steps off the dependency chain, then fold them in with one multiply-add.
-    let mm = 1;
-    let cc = 0;
-    const as = dir * a.stride;
-    const bs = dir * b.stride;
-    let ai = a.offset + t0 * a.stride;
-    let bi = b.offset + t0 * b.stride;
-    let step = 0;
-    for (; step + 4 <= length; step += 4) {
-      const a1 = ad[ai + as];
-      const a2 = ad[ai + 2 * as];
-      const a3 = ad[ai + 3 * as];
-      const c4 = a3 * (a2 * (a1 * bd[bi] + bd[bi + bs]) + bd[bi + 2 * bs]) + bd[bi + 3 * bs];
-      const m4 = a3 * a2 * (a1 * ad[ai]);
-      cc = m4 * cc + c4;
-      mm *= m4;
-      ai += 4 * as;
-      bi += 4 * bs;
-    }
-    for (; step < length; step++) {
-      cc = ad[ai] * cc + bd[bi];
-      mm *= ad[ai];
-      ai += as;
-      bi += bs;
+  if (structure === 0 && n === 1 && a.stride === 1 && b.stride === 1) {
+    // One contiguous lane (the threaded scan's reduce, which must run at memory speed): steps 0–1 and
+    // 2–3 composed pairwise off the dependency chain, then folded in with one multiply-add per four
+    // steps. Zero-based views and the remainder first, as in diagonalScanSequential.
+    const av = ad.subarray(a.offset, a.offset + length);
+    const bv = bd.subarray(b.offset, b.offset + length);
+    let mm = +1;
+    let cc = +0;
+    const head = length & 3;
+    if (!reverse) {
+      let j = 0;
+      for (; j < head; j++) {
+        cc = av[j] * cc + bv[j];
+        mm *= av[j];
+      }
+      for (; j < length; j += 4) {
+        const a3 = av[j + 3];
+        const a2 = av[j + 2];
+        const a1 = av[j + 1];
+        const a0 = av[j];
+        const m01 = a1 * a0;
+        const m23 = a3 * a2;
+        const c01 = a1 * bv[j] + bv[j + 1];
+        const c23 = a3 * bv[j + 2] + bv[j + 3];
+        const m03 = m23 * m01;
+        cc = m03 * cc + (m23 * c01 + c23);
+        mm *= m03;
+      }
+    } else {
+      let j = length - 1;
+      for (; j >= length - head; j--) {
+        cc = av[j] * cc + bv[j];
+        mm *= av[j];
+      }
+      for (; j >= 3; j -= 4) {
+        const a3 = av[j - 3];
+        const a2 = av[j - 2];
+        const a1 = av[j - 1];
+        const a0 = av[j];
+        const m01 = a1 * a0;
+        const m23 = a3 * a2;
+        const c01 = a1 * bv[j] + bv[j - 1];
+        const c23 = a3 * bv[j - 2] + bv[j - 3];
+        const m03 = m23 * m01;
+        cc = m03 * cc + (m23 * c01 + c23);
+        mm *= m03;
+      }
     }
     m[mo] = mm;
     c[co] = cc;
     return;
   }
   if (structure === 0) {
-    // Lanes four at a time with the running maps in registers (the chains of different lanes overlap).
+    // Lanes: the running maps live in m and c (a few cache lines), updated step by step; the lanes of
+    // one step are independent chains, so they overlap.
+    const mv = m.subarray(mo, mo + n);
+    const cv = c.subarray(co, co + n);
+    mv.fill(1);
+    cv.fill(0);
     const as = dir * a.stride;
     const bs = dir * b.stride;
-    let g = 0;
-    for (; g + 4 <= n; g += 4) {
-      let c0 = 0;
-      let c1 = 0;
-      let c2 = 0;
-      let c3 = 0;
-      let m0 = 1;
-      let m1 = 1;
-      let m2 = 1;
-      let m3 = 1;
-      let ai = a.offset + t0 * a.stride + g;
-      let bi = b.offset + t0 * b.stride + g;
-      for (let step = 0; step < length; step++) {
-        const a0 = ad[ai];
-        const a1 = ad[ai + 1];
-        const a2 = ad[ai + 2];
-        const a3 = ad[ai + 3];
-        c0 = a0 * c0 + bd[bi];
-        c1 = a1 * c1 + bd[bi + 1];
-        c2 = a2 * c2 + bd[bi + 2];
-        c3 = a3 * c3 + bd[bi + 3];
-        m0 *= a0;
-        m1 *= a1;
-        m2 *= a2;
-        m3 *= a3;
-        ai += as;
-        bi += bs;
+    let ai = a.offset + t0 * a.stride;
+    let bi = b.offset + t0 * b.stride;
+    for (let step = 0; step < length; step++) {
+      let i = 0;
+      for (; i + 4 <= n; i += 4) {
+        const a0 = ad[ai + i];
+        const a1 = ad[ai + i + 1];
+        const a2 = ad[ai + i + 2];
+        const a3 = ad[ai + i + 3];
+        cv[i] = a0 * cv[i] + bd[bi + i];
+        cv[i + 1] = a1 * cv[i + 1] + bd[bi + i + 1];
+        cv[i + 2] = a2 * cv[i + 2] + bd[bi + i + 2];
+        cv[i + 3] = a3 * cv[i + 3] + bd[bi + i + 3];
+        mv[i] *= a0;
+        mv[i + 1] *= a1;
+        mv[i + 2] *= a2;
+        mv[i + 3] *= a3;
       }
-      m[mo + g] = m0;
-      m[mo + g + 1] = m1;
-      m[mo + g + 2] = m2;
-      m[mo + g + 3] = m3;
-      c[co + g] = c0;
-      c[co + g + 1] = c1;
-      c[co + g + 2] = c2;
-      c[co + g + 3] = c3;
-    }
-    if (g === n) return;
-    for (let i = g; i < n; i++) {
-      m[mo + i] = 1;
-      c[co + i] = 0;
-    }
-    let t = t0;
-    for (let step = 0; step < length; step++, t += dir) {
-      const ai = a.offset + t * a.stride;
-      const bi = b.offset + t * b.stride;
-      for (let i = g; i < n; i++) {
+      for (; i < n; i++) {
         const ak = ad[ai + i];
-        c[co + i] = ak * c[co + i] + bd[bi + i];
-        m[mo + i] *= ak;
+        cv[i] = ak * cv[i] + bd[bi + i];
+        mv[i] *= ak;
       }
+      ai += as;
+      bi += bs;
     }
     return;
   }

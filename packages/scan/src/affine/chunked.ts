@@ -22,6 +22,7 @@ export const LOCAL_AFFINE_KERNELS: AffineKernels = {
   dense: denseScanSequential,
   block: blockScanSequential,
   aggregate: affineChunkAggregate,
+  apply: applyChunkAggregate,
 };
 
 /**

@@ -7,7 +7,8 @@
  */
 import type { DType } from '@antler/core';
 import type { AffineKernels } from '../threads/affine-task.js';
-import { affineChunkAggregate } from './aggregate.js';
+import { affineChunkAggregate, applyChunkAggregate } from './aggregate.js';
+import { primeAffineKernels } from './prime-kernels.js';
 import { blockScanSequential, denseScanSequential, diagonalScanSequential } from './sequential.js';
 
 const SHARED: AffineKernels = {
@@ -15,6 +16,7 @@ const SHARED: AffineKernels = {
   dense: denseScanSequential,
   block: blockScanSequential,
   aggregate: affineChunkAggregate,
+  apply: applyChunkAggregate,
 };
 
 /** A fresh copy of a self-contained function, or the function itself when run-time compilation is refused. */
@@ -28,6 +30,7 @@ function copyOf<F>(fn: F): F {
 }
 
 let copies: Record<DType, AffineKernels> | undefined;
+const primed = new WeakSet<AffineKernels>();
 
 /** The affine kernels to use for arrays of `dtype` (one monomorphic copy per dtype). */
 export function affineKernelsFor(dtype: DType): AffineKernels {
@@ -37,13 +40,21 @@ export function affineKernelsFor(dtype: DType): AffineKernels {
       dense: copyOf(SHARED.dense),
       block: copyOf(SHARED.block),
       aggregate: copyOf(SHARED.aggregate),
+      apply: copyOf(SHARED.apply),
     },
     float32: {
       diagonal: copyOf(SHARED.diagonal),
       dense: copyOf(SHARED.dense),
       block: copyOf(SHARED.block),
       aggregate: copyOf(SHARED.aggregate),
+      apply: copyOf(SHARED.apply),
     },
   };
-  return copies[dtype];
+  const kernels = copies[dtype];
+  if (!primed.has(kernels)) {
+    // Before the first long call (see prime-kernels.ts).
+    primed.add(kernels);
+    primeAffineKernels(kernels, dtype === 'float32');
+  }
+  return kernels;
 }

@@ -21,7 +21,6 @@ import {
 import {
   aggregateCostRatio,
   type ChunkedScratch,
-  chunkCarries,
   chunkTasks,
   planBalancedChunks,
 } from '../affine/chunked.js';
@@ -31,6 +30,7 @@ import { kalmanScanSequential } from '../kalman/sequential-kalman.js';
 import { type ResolvedKalmanArgs, resolveKalmanArgs } from '../kalman/validate-kalman-args.js';
 import type { KalmanTask } from '../threads/kalman-task.js';
 import type { AffineTask } from '../threads/affine-task.js';
+import type { ChunkPipelineTask } from '../threads/chunk-pipeline-task.js';
 import { hardwareThreads } from '../threads/node-builtins.js';
 import { ScanWorkerPool } from '../threads/worker-pool.js';
 import { affineScanSequential } from './sequential-backend.js';
@@ -184,6 +184,64 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
     return finite;
   }
 
+  /**
+   * Sequences fewer than the threads: each is cut into threads + 1 chunks and scanned in one dispatch
+   * (see chunk-pipeline-task.ts): thread 0 scans chunk 0 while the others reduce chunks 1 … p − 1, then
+   * every thread scans one more chunk from its carry.
+   */
+  function runPipelined(r: ResolvedAffineArgs, workSize: number): boolean {
+    const n = r.size;
+    const bounds = planBalancedChunks(r.length, threads, aggregateCostRatio(r.structure, n, r.blockSize));
+    const C = bounds.length - 1;
+    const parties = C - 1;
+    const opSize = aggregateOperatorSize(STRUCTURE_CODE[r.structure], n, r.blockSize);
+    const m = staging.float64('m', r.batch * C * opSize);
+    const c = staging.float64('c', r.batch * C * n);
+    const carries = staging.float64('carries', r.batch * C * n);
+    const perThread: ChunkPipelineTask[] = [];
+    for (let th = 0; th < parties; th++) {
+      perThread.push({
+        kind: 3,
+        thread: th,
+        parties,
+        members: [],
+        barrier: pool.barrier,
+        control: pool.controlBlock,
+      });
+    }
+    const lastOf0 = r.reverse ? r.length - bounds[1] : bounds[1] - 1;
+    for (let k = 0; k < r.batch; k++) {
+      // This member's slice of the scratch: the tasks' offsets are chunk-relative.
+      const scratch: ChunkedScratch = {
+        m: m.subarray(k * C * opSize, (k + 1) * C * opSize),
+        c: c.subarray(k * C * n, (k + 1) * C * n),
+        carries: carries.subarray(k * C * n, (k + 1) * C * n),
+        work: new Float64Array(0),
+      };
+      const firsts = chunkTasks(r, k, bounds, scratch, 1);
+      const seconds = chunkTasks(r, k, bounds, scratch, 3);
+      for (let th = 0; th < parties; th++) {
+        const mOffsets: number[] = [];
+        const cOffsets: number[] = [];
+        for (let ch = 1; ch <= th; ch++) {
+          mOffsets.push(ch * opSize);
+          cOffsets.push(ch * n);
+        }
+        perThread[th].members.push({
+          first: firsts[th],
+          second: seconds[th],
+          lastOf0: r.out.offset + k * r.out.batchStride + lastOf0 * r.out.timeStride,
+          mOffsets,
+          cOffsets,
+        });
+      }
+    }
+    return pool.run(
+      perThread.map((t) => [t]),
+      workSize,
+    );
+  }
+
   function runThreaded(r0: ResolvedAffineArgs): boolean {
     const shape = { batch: r0.batch, length: r0.length };
     const aStep = operatorStepSize(r0.structure, r0.size, r0.blockSize);
@@ -244,31 +302,7 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
       }
       finite = pool.run(perThread, workSize);
     } else {
-      const bounds = planBalancedChunks(r.length, threads, aggregateCostRatio(r.structure, n, r.blockSize));
-      const C = bounds.length - 1;
-      const opSize = aggregateOperatorSize(STRUCTURE_CODE[r.structure], n, r.blockSize);
-      const scratch: ChunkedScratch = {
-        m: staging.float64('m', C * opSize),
-        c: staging.float64('c', C * n),
-        carries: staging.float64('carries', C * n),
-        work: new Float64Array(workSize),
-      };
-      for (let k = 0; k < r.batch; k++) {
-        // Phase 1: chunk 0 scanned by the calling thread, chunks 1 … C−2 composed by the workers.
-        finite =
-          pool.run(
-            chunkTasks(r, k, bounds, scratch, 1).map((t) => [t]),
-            workSize,
-          ) && finite;
-        if (C > 1) {
-          chunkCarries(r, k, bounds, scratch);
-          finite =
-            pool.run(
-              chunkTasks(r, k, bounds, scratch, 3).map((t) => [t]),
-              workSize,
-            ) && finite;
-        }
-      }
+      finite = runPipelined(r, workSize);
     }
     if (out !== r0.out) r0.out.data.set(out.data.subarray(0, outExtent - r0.out.offset), r0.out.offset);
     return finite;

@@ -4,7 +4,7 @@
  * so the worker threads run exactly the same code as the calling thread.
  */
 import type { FloatArray } from '@antler/core';
-import type { affineChunkAggregate } from '../affine/aggregate.js';
+import type { affineChunkAggregate, applyChunkAggregate } from '../affine/aggregate.js';
 import type {
   blockScanSequential,
   denseScanSequential,
@@ -18,6 +18,8 @@ export interface AffineKernels {
   dense: typeof denseScanSequential;
   block: typeof blockScanSequential;
   aggregate: typeof affineChunkAggregate;
+  /** Applies an aggregate to a carried state (the pipelined chunked scan's carries). */
+  apply: typeof applyChunkAggregate;
 }
 
 /** A run of `length` steps of one sequence, starting at the operands' offsets. */

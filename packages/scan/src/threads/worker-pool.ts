@@ -8,6 +8,7 @@ import { BackendUnavailableError } from '@antler/core';
 import { choleskyInPlace, choleskySolveVector } from '../linalg/cholesky.js';
 import { denseKalmanSequential, diagonalKalmanSequential } from '../kalman/sequential-kalman.js';
 import { type AffineTask, runAffineTask } from './affine-task.js';
+import { type ChunkPipelineTask, runChunkPipelineTask } from './chunk-pipeline-task.js';
 import { type KalmanKernels, type KalmanTask, runKalmanTask } from './kalman-task.js';
 import { workerThreads } from './node-builtins.js';
 import { CONTROL_DONE, CONTROL_ERROR, CONTROL_NONFINITE, scanWorkerSource } from './worker-source.js';
@@ -28,6 +29,8 @@ export class ScanWorkerPool {
   readonly size: number;
   private workers: Worker[] = [];
   private readonly control = new Int32Array(new SharedArrayBuffer(16));
+  /** A barrier word for pipelined tasks, reset by each {@link ScanWorkerPool.run}. */
+  readonly barrier = new Int32Array(new SharedArrayBuffer(4));
   private work = new Float64Array(64);
   /** UTF-8 text of the last worker exception. */
   private readonly errorText = new Uint8Array(new SharedArrayBuffer(2048));
@@ -58,12 +61,13 @@ export class ScanWorkerPool {
    * returns when all are done. Every array a task touches must live in a SharedArrayBuffer.
    * Returns false when a scan produced a non-finite value.
    */
-  run(perThread: readonly (AffineTask | KalmanTask)[][], workSize: number): boolean {
+  run(perThread: readonly (AffineTask | KalmanTask | ChunkPipelineTask)[][], workSize: number): boolean {
     const jobs = perThread.length - 1;
     if (jobs > this.size)
       throw new RangeError(`at most ${this.size + 1} task lists, got ${perThread.length}`);
     const control = this.control;
     control.fill(0);
+    this.barrier[0] = 0;
     if (jobs > 0) this.ensureStarted();
     for (let w = 0; w < jobs; w++) {
       if (perThread[w + 1].length === 0) {
@@ -74,15 +78,14 @@ export class ScanWorkerPool {
     }
     if (this.work.length < workSize) this.work = new Float64Array(workSize);
     let finite = true;
-    for (const task of perThread[0])
-      finite =
-        (task.kind === 2
-          ? runKalmanTask(LOCAL_KALMAN_KERNELS, task)
-          : runAffineTask(
-              affineKernelsFor(task.out.data instanceof Float32Array ? 'float32' : 'float64'),
-              task,
-              this.work,
-            )) && finite;
+    let localError: unknown;
+    try {
+      for (const task of perThread[0]) finite = this.runLocal(task) && finite;
+    } catch (error) {
+      // Release workers waiting for this thread (pipelined tasks meet at a barrier), then report.
+      Atomics.store(control, CONTROL_ERROR, 1);
+      localError = error ?? new Error('scan task failed');
+    }
     const deadline = Date.now() + PHASE_TIMEOUT_MS;
     for (;;) {
       const done = Atomics.load(control, CONTROL_DONE);
@@ -90,12 +93,36 @@ export class ScanWorkerPool {
       if (Date.now() > deadline) throw new Error(`scan worker did not answer within ${PHASE_TIMEOUT_MS} ms`);
       Atomics.wait(control, CONTROL_DONE, done, 1000);
     }
+    if (localError !== undefined) throw localError;
     if (Atomics.load(control, CONTROL_ERROR) !== 0) {
       const end = this.errorText.indexOf(0);
       const text = new TextDecoder().decode(this.errorText.slice(0, end < 0 ? undefined : end));
       throw new Error(`scan worker failed: ${text}`);
     }
     return finite && Atomics.load(control, CONTROL_NONFINITE) === 0;
+  }
+
+  private runLocal(task: AffineTask | KalmanTask | ChunkPipelineTask): boolean {
+    if (task.kind === 2) return runKalmanTask(LOCAL_KALMAN_KERNELS, task);
+    if (task.kind === 3) {
+      const f32 = task.members[0].first.out.data instanceof Float32Array;
+      return runChunkPipelineTask(
+        affineKernelsFor(f32 ? 'float32' : 'float64'),
+        runAffineTask,
+        task,
+        this.work,
+      );
+    }
+    return runAffineTask(
+      affineKernelsFor(task.out.data instanceof Float32Array ? 'float32' : 'float64'),
+      task,
+      this.work,
+    );
+  }
+
+  /** The control block that {@link ScanWorkerPool.run} hands to the workers (its error flag releases barriers). */
+  get controlBlock(): Int32Array {
+    return this.control;
   }
 
   /** Terminates every worker; the pool cannot be used afterwards. */

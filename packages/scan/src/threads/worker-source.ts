@@ -5,11 +5,13 @@
  * the calling thread runs (`Function.prototype.toString`), which is why those functions are
  * self-contained. (Coverage tools that instrument source text break this; V8 coverage does not.)
  */
-import { affineChunkAggregate } from '../affine/aggregate.js';
+import { affineChunkAggregate, applyChunkAggregate } from '../affine/aggregate.js';
 import { blockScanSequential, denseScanSequential, diagonalScanSequential } from '../affine/sequential.js';
 import { choleskyInPlace, choleskySolveVector } from '../linalg/cholesky.js';
 import { denseKalmanSequential, diagonalKalmanSequential } from '../kalman/sequential-kalman.js';
 import { runAffineTask } from './affine-task.js';
+import { runChunkPipelineTask } from './chunk-pipeline-task.js';
+import { primeAffineKernels } from '../affine/prime-kernels.js';
 import { runKalmanTask } from './kalman-task.js';
 
 /** Control block layout (Int32Array over a SharedArrayBuffer): [0] finished-task-lists counter, [1] error flag, [2] non-finite flag. */
@@ -24,6 +26,7 @@ function affineKernelsSource(): string {
   dense: (${denseScanSequential.toString()}),
   block: (${blockScanSequential.toString()}),
   aggregate: (${affineChunkAggregate.toString()}),
+  apply: (${applyChunkAggregate.toString()}),
 }`;
 }
 
@@ -45,6 +48,10 @@ const KK = {
 };
 const runAffineTask = (${runAffineTask.toString()});
 const runKalmanTask = (${runKalmanTask.toString()});
+const runChunkPipelineTask = (${runChunkPipelineTask.toString()});
+// Type feedback for every kernel path before the first long call (see prime-kernels.ts).
+(${primeAffineKernels.toString()})(K64, false);
+(${primeAffineKernels.toString()})(K32, true);
 let work = new Float64Array(64);
 parentPort.on('message', (msg) => {
   const control = msg.control;
@@ -55,7 +62,14 @@ parentPort.on('message', (msg) => {
       finite =
         (task.kind === 2
           ? runKalmanTask(KK, task)
-          : runAffineTask(task.out.data instanceof Float32Array ? K32 : K64, task, work)) && finite;
+          : task.kind === 3
+            ? runChunkPipelineTask(
+                task.members[0].first.out.data instanceof Float32Array ? K32 : K64,
+                runAffineTask,
+                task,
+                work,
+              )
+            : runAffineTask(task.out.data instanceof Float32Array ? K32 : K64, task, work)) && finite;
     if (!finite) Atomics.store(control, ${CONTROL_NONFINITE}, 1);
   } catch (error) {
     const bytes = new TextEncoder().encode(String((error && error.stack) || error));
