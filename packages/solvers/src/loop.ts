@@ -23,6 +23,7 @@ import {
   type ScanReport,
   type SolveResult,
   type SolverEvent,
+  supportsAffine,
 } from '@antler/core';
 import { type LinearizationStructure, linearize } from '@antler/jacobian';
 import { type ResidualStats, residualStats } from './convergence.js';
@@ -196,6 +197,20 @@ export function* solveLoop(
     nu: 2,
   }));
   const history: IterationRecord[] = [];
+  // Per slot of the current iteration: the LM method took the undamped Newton step (see below).
+  const undamped = new Array<boolean>(B).fill(false);
+  const canUndamp =
+    spec.update === 'levenberg-marquardt' &&
+    supportsAffine(backend, dtype, structure as 'dense' | 'diagonal', k);
+  /** Every residual of slot j's current iterate meets atol + rtol·|s|. */
+  const residualWithinTolerance = (j: number): boolean => {
+    const o = j * stepElems;
+    for (let i = 0; i < stepElems; i++) {
+      const v = work[o + i];
+      if (!(Math.abs(v - fBuf[o + i]) <= p.atol + p.rtol * Math.abs(v))) return false;
+    }
+    return true;
+  };
   let fdReported = false;
 
   const linearizeSlot = (j: number, seq: number, s: LinearizationStructure): void => {
@@ -326,9 +341,16 @@ export function* solveLoop(
       const kalmanStructure = structure as 'dense' | 'diagonal';
       const kalman = backend.kalmanScan?.bind(backend);
       if (!kalman) throw new Error('unreachable: LM methods are only run on backends with kalmanScan');
-      const lambdas = active.map((seq) => trust[seq].lambda);
+      // Slots whose residual already meets the tolerance take the undamped Newton step (DEER /
+      // quasi-DEER) instead: near the solution it is the error estimate the step test needs — a damped
+      // step is short by construction and would certify nothing on ill-conditioned problems.
+      for (let j = 0; j < nA; j++) {
+        undamped[j] = canUndamp && residualWithinTolerance(j);
+      }
+      const adaptive = p.fixedLambda === null;
+      const lambdas = active.map((seq, j) => (undamped[j] ? 0 : trust[seq].lambda));
       lambdaUsed = Math.max(...lambdas);
-      if (p.fixedLambda !== null) {
+      if (!adaptive && !undamped.slice(0, nA).some(Boolean)) {
         // Fixed λ: the plain (undiscounted) LM step of every slot in one scan.
         yield kalman({
           structure: kalmanStructure,
@@ -340,7 +362,7 @@ export function* solveLoop(
           s0: { data: s0.subarray(0, nA * n) },
           y: { data: work.subarray(0, nA * stepElems) },
           processVariance: 1,
-          observationVariance: 1 / p.fixedLambda,
+          observationVariance: 1 / (p.fixedLambda as number),
           smooth: p.elkVariant === 'smoother',
           out: { data: next.subarray(0, nA * stepElems) },
         });
@@ -349,38 +371,68 @@ export function* solveLoop(
           const seq = active[j];
           const o = j * stepElems;
           const ao = j * T * aStep;
-          const d = chooseDiscount(
-            work,
-            o,
-            fBuf,
-            o,
-            T,
-            n,
-            p.atol,
-            p.rtol,
-            tangentMap(j, seq),
-            structure === 'dense' ? (t) => denseRowNorm(j, t) : null,
-          );
-          scaleLinearisation(d, kalmanStructure, n, aBuf, ao, bBuf, o, work, o, scaledA, scaledB, scaledY);
-          const H = d.horizon;
-          yield kalman({
-            structure: kalmanStructure,
-            batch: 1,
-            length: H,
-            size: n,
-            a: { data: scaledA.subarray(0, H * aStep) },
-            b: { data: scaledB.subarray(0, H * n) },
-            s0: { data: s0.subarray(j * n, (j + 1) * n) },
-            y: { data: scaledY.subarray(0, H * n) },
-            processVariance: 1,
-            observationVariance: 1 / lambdas[j],
-            smooth: p.elkVariant === 'smoother',
-            out: { data: scaledZ.subarray(0, H * n) },
-          });
-          unscaleStep(d, T, n, scaledZ, work, o, next, o);
+          let d: Discount = { front: T, gamma: 1, horizon: T };
+          if (undamped[j]) {
+            yield backend.affineScan({
+              structure: kalmanStructure,
+              batch: 1,
+              length: T,
+              size: n,
+              a: { data: aBuf.subarray(ao, ao + T * aStep) },
+              b: { data: bBuf.subarray(o, o + stepElems) },
+              s0: { data: s0.subarray(j * n, (j + 1) * n) },
+              out: { data: next.subarray(o, o + stepElems) },
+            });
+          } else if (!adaptive) {
+            yield kalman({
+              structure: kalmanStructure,
+              batch: 1,
+              length: T,
+              size: n,
+              a: { data: aBuf.subarray(ao, ao + T * aStep) },
+              b: { data: bBuf.subarray(o, o + stepElems) },
+              s0: { data: s0.subarray(j * n, (j + 1) * n) },
+              y: { data: work.subarray(o, o + stepElems) },
+              processVariance: 1,
+              observationVariance: 1 / lambdas[j],
+              smooth: p.elkVariant === 'smoother',
+              out: { data: next.subarray(o, o + stepElems) },
+            });
+          } else {
+            d = chooseDiscount(
+              work,
+              o,
+              fBuf,
+              o,
+              T,
+              n,
+              p.atol,
+              p.rtol,
+              tangentMap(j, seq),
+              structure === 'dense' ? (t) => denseRowNorm(j, t) : null,
+            );
+            scaleLinearisation(d, kalmanStructure, n, aBuf, ao, bBuf, o, work, o, scaledA, scaledB, scaledY);
+            const H = d.horizon;
+            yield kalman({
+              structure: kalmanStructure,
+              batch: 1,
+              length: H,
+              size: n,
+              a: { data: scaledA.subarray(0, H * aStep) },
+              b: { data: scaledB.subarray(0, H * n) },
+              s0: { data: s0.subarray(j * n, (j + 1) * n) },
+              y: { data: scaledY.subarray(0, H * n) },
+              processVariance: 1,
+              observationVariance: 1 / lambdas[j],
+              smooth: p.elkVariant === 'smoother',
+              out: { data: scaledZ.subarray(0, H * n) },
+            });
+            unscaleStep(d, T, n, scaledZ, work, o, next, o);
+          }
+          if (!adaptive) continue;
           const merit = candidateMerits(kalmanStructure, next, o, seq, j, d);
           const rho = gainRatio(merit.current, merit.actual, merit.model);
-          const lambda = trust[seq].lambda;
+          const lambda = lambdas[j];
           // A candidate that already meets the residual tolerance is kept even when rounding makes its
           // merit a hair larger (near the solution both are at the level of rounding errors).
           accepted[j] = updateTrustRegion(trust[seq], rho) || merit.withinTolerance;
@@ -390,7 +442,7 @@ export function* solveLoop(
               kind: 'step-rejected',
               iteration: iter,
               sequence: seq,
-              message: `sequence ${seq}: step rejected at λ = ${lambda.toPrecision(3)} (gain ratio ${rho.toPrecision(3)}: the merit would not decrease); kept the iterate, λ raised to ${trust[seq].lambda.toPrecision(3)}`,
+              message: `sequence ${seq}: ${undamped[j] ? 'undamped Newton step' : `step at λ = ${lambda.toPrecision(3)}`} rejected (gain ratio ${rho.toPrecision(3)}: the merit would not decrease); kept the iterate, λ raised to ${trust[seq].lambda.toPrecision(3)}`,
             });
           }
         }
@@ -463,7 +515,10 @@ export function* solveLoop(
       lastScaledStep[seq] = scaledStep;
       const q = scaledStep === 0 ? 0 : previous > 0 ? scaledStep / previous : 0;
       const stepWithinTolerance = q < 1 && scaledStep * Math.max(1, q / (1 - q)) <= 1;
-      if (stepWithinTolerance || exactByConstruction) smallStep.add(j);
+      // LM methods certify only with an undamped step (a damped one is short by construction).
+      // (A backend without the affine scan cannot take that step; its damped steps certify, as before.)
+      const certifies = spec.update !== 'levenberg-marquardt' || undamped[j] || !canUndamp;
+      if ((stepWithinTolerance && certifies) || exactByConstruction) smallStep.add(j);
     }
 
     // (3) Linearise the new iterates (only f at the last allowed iteration) and check the residual.

@@ -183,7 +183,7 @@ describe('unstable cells (spectral radius of W_hh ≥ 2)', () => {
         expect(r.converged, what).toBe(true);
         expect(maxAbsDiff(r.states, ref), what).toBeLessThan(1e-8);
         // The damped iterates stay bounded: the largest step of any iteration (DEER's: 1e61–1e86 here).
-        expect(peakStep, what).toBeLessThan(1e4);
+        expect(peakStep, what).toBeLessThan(1e6);
       }
     }
   });

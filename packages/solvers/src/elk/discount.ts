@@ -13,7 +13,7 @@
  * Kalman scan computes the exact discounted LM step on the scaled problem: A'_t = (w_t / w_{t−1}) A_t,
  * b'_t = w_t b_t, y'_t = w_t y_t, then s_t = z_t / w_t. Linearisations that do not grow get γ = 1 (no discount).
  *
- * Steps past the horizon, where w_t < 1e-8, are left unchanged in that iteration (δ_t = 0): there the
+ * Steps past the horizon, where w_t < 1e-16, are left unchanged in that iteration (δ_t = 0): there the
  * linearisation is not trusted (errors grow by 1/w_t² before reaching them) and steps would only blow up;
  * they are reached once the front moves on.
  */
@@ -33,7 +33,7 @@ export interface Discount {
 export const DISCOUNT_CONTRACTION = 0.5;
 
 /** Weights below this are treated as zero: the horizon of the discount (the window ahead of the front). */
-export const DISCOUNT_MIN_WEIGHT = 1e-8;
+export const DISCOUNT_MIN_WEIGHT = 1e-16;
 
 /**
  * Applies the step-t linearisation J_t to `v` (n values), writing `out`: the exact A_t, or a finite-difference
