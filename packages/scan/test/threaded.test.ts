@@ -3,6 +3,7 @@ import { BackendUnavailableError } from '@antler/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   affineChunkAggregate,
+  applyChunkAggregate,
   blockScanSequential,
   choleskyInPlace,
   choleskySolveVector,
@@ -12,8 +13,10 @@ import {
   diagonalKalmanSequential,
   diagonalScanSequential,
   kalmanScanSequential,
+  primeAffineKernels,
   runAffineTask,
 } from '../src/index.js';
+import { runChunkPipelineTask } from '../src/threads/chunk-pipeline-task.js';
 import { runKalmanTask } from '../src/threads/kalman-task.js';
 import { rng, uniform } from './helpers/random.js';
 import { maxRelError } from './helpers/views.js';
@@ -98,7 +101,10 @@ describe('threaded backend', () => {
       denseScanSequential,
       blockScanSequential,
       affineChunkAggregate,
+      applyChunkAggregate,
+      primeAffineKernels,
       runAffineTask,
+      runChunkPipelineTask,
       denseKalmanSequential,
       diagonalKalmanSequential,
       choleskyInPlace,
