@@ -92,8 +92,8 @@ export function affineChunkAggregate(
     return;
   }
   if (structure === 0) {
-    // Lanes: the running maps live in m and c (a few cache lines), updated step by step; the lanes of
-    // one step are independent chains, so they overlap.
+    // Lanes: the running maps live in m and c (a few cache lines); the lanes are independent chains,
+    // so they overlap.
     const mv = m.subarray(mo, mo + n);
     const cv = c.subarray(co, co + n);
     mv.fill(1);
@@ -102,23 +102,55 @@ export function affineChunkAggregate(
     const bs = dir * b.stride;
     let ai = a.offset + t0 * a.stride;
     let bi = b.offset + t0 * b.stride;
-    for (let step = 0; step < length; step++) {
-      let i = 0;
-      for (; i + 4 <= n; i += 4) {
-        const a0 = ad[ai + i];
-        const a1 = ad[ai + i + 1];
-        const a2 = ad[ai + i + 2];
-        const a3 = ad[ai + i + 3];
-        cv[i] = a0 * cv[i] + bd[bi + i];
-        cv[i + 1] = a1 * cv[i + 1] + bd[bi + i + 1];
-        cv[i + 2] = a2 * cv[i + 2] + bd[bi + i + 2];
-        cv[i + 3] = a3 * cv[i + 3] + bd[bi + i + 3];
-        mv[i] *= a0;
-        mv[i + 1] *= a1;
-        mv[i + 2] *= a2;
-        mv[i + 3] *= a3;
+    let step = 0;
+    // Four steps of a lane composed off the chain, then folded into its running map: the accumulators
+    // are read and written once per four steps.
+    if (!reverse && a.stride === n && b.stride === n) {
+      // Contiguous: zero-based views and flat indices.
+      const blocks = length >> 2;
+      const av = ad.subarray(a.offset, a.offset + 4 * blocks * n);
+      const bv = bd.subarray(b.offset, b.offset + 4 * blocks * n);
+      const n2 = 2 * n;
+      const n3 = 3 * n;
+      for (let base = 0; base < av.length; base += 4 * n) {
+        for (let i = 0; i < n; i++) {
+          const j = base + i;
+          const a0 = av[j];
+          const a1 = av[j + n];
+          const a2 = av[j + n2];
+          const a3 = av[j + n3];
+          const m01 = a1 * a0;
+          const m23 = a3 * a2;
+          const c01 = a1 * bv[j] + bv[j + n];
+          const c23 = a3 * bv[j + n2] + bv[j + n3];
+          const m03 = m23 * m01;
+          cv[i] = m03 * cv[i] + (m23 * c01 + c23);
+          mv[i] *= m03;
+        }
       }
-      for (; i < n; i++) {
+      step = 4 * blocks;
+      ai += step * as;
+      bi += step * bs;
+    }
+    for (; step + 4 <= length; step += 4) {
+      for (let i = 0; i < n; i++) {
+        const a0 = ad[ai + i];
+        const a1 = ad[ai + as + i];
+        const a2 = ad[ai + 2 * as + i];
+        const a3 = ad[ai + 3 * as + i];
+        const m01 = a1 * a0;
+        const m23 = a3 * a2;
+        const c01 = a1 * bd[bi + i] + bd[bi + bs + i];
+        const c23 = a3 * bd[bi + 2 * bs + i] + bd[bi + 3 * bs + i];
+        const m03 = m23 * m01;
+        cv[i] = m03 * cv[i] + (m23 * c01 + c23);
+        mv[i] *= m03;
+      }
+      ai += 4 * as;
+      bi += 4 * bs;
+    }
+    for (; step < length; step++) {
+      for (let i = 0; i < n; i++) {
         const ak = ad[ai + i];
         cv[i] = ak * cv[i] + bd[bi + i];
         mv[i] *= ak;
