@@ -26,6 +26,7 @@ import { blockAggWgsl, blockApplyWgsl } from './wgsl-fused-block.js';
 import {
   COOPERATIVE_FROM,
   denseAggWgsl,
+  denseFits,
   denseApplyWgsl,
   denseCoopAggWgsl,
   denseCoopApplyWgsl,
@@ -308,7 +309,10 @@ export class DeviceProblem {
    * Null when the cell cannot run it.
    */
   structureOf(method: FusedMethod): DeviceStructure | null {
-    return fusedStructure(this.kernel, method);
+    const s = fusedStructure(this.kernel, method);
+    // Dense DEER needs its cooperative workgroup (n threads, n×n floats) to fit this device.
+    if (s === 'dense' && !denseFits(this.kernel.n, this.ctx.device.limits)) return null;
+    return s;
   }
 
   /** Runs quasi-DEER to convergence (or the iteration limit) without reading the states back. */
@@ -330,7 +334,7 @@ export class DeviceProblem {
     if (!structure)
       throw new ShapeError(
         'method',
-        `a method with a Jacobian structure the ${this.kernel.kind} kernel has (quasi-deer, deer${this.kernel.jacobian === 'block2' ? ', block-deer' : ''})`,
+        `a method the ${this.kernel.kind} kernel runs on this device (quasi-deer${this.structureOf('deer') ? ', deer' : ''}${this.kernel.jacobian === 'block2' ? ', block-deer' : ''})`,
         method,
       );
     checkAlive(this.ctx);

@@ -16,6 +16,7 @@ import {
 import { checkAlive, type GpuContext } from './gpu-context.js';
 import type { DeviceCellKernel } from './device-cell-kernel.js';
 import { packDeviceCell } from './device-cells.js';
+import { denseFits } from './wgsl-fused-dense.js';
 import {
   chunking,
   DeviceProblem,
@@ -60,8 +61,9 @@ function toF32(a: FloatArray): Float32Array {
 
 /**
  * Runs the solve on the device, or returns null when the cell, method or dtype is not supported there:
- * `dtype: 'float32'`, no `clip`, a cell {@link packDeviceCell} knows, and `quasi-deer`, `deer`, or
- * `block-deer` with block size 2 on a cell whose Jacobian is exactly 2×2-block-diagonal (para-lstm).
+ * `dtype: 'float32'`, no `clip`, a cell {@link packDeviceCell} knows, and `quasi-deer`, `deer` (dense only
+ * where its cooperative workgroup fits the device: {@link denseFits}), or `block-deer` with block size 2
+ * on a cell whose Jacobian is exactly 2×2-block-diagonal (para-lstm).
  */
 export function solveCellOnDevice(
   ctx: GpuContext,
@@ -75,7 +77,9 @@ export function solveCellOnDevice(
   if (options.dtype !== 'float32' || options.clip !== undefined) return null;
   if (method === 'block-deer' && (options.blockSize ?? cell.blockSize) !== 2) return null;
   const kernel = packDeviceCell(cell);
-  if (!kernel || !fusedStructure(kernel, method)) return null;
+  if (!kernel) return null;
+  const structure = fusedStructure(kernel, method);
+  if (!structure || (structure === 'dense' && !denseFits(kernel.n, ctx.device.limits))) return null;
   return run(ctx, kernel, method, inputs, options, checkEvery);
 }
 

@@ -23,6 +23,7 @@ export {
   unitsPerThread,
 } from './device-problem.js';
 export { batchGroupSize, solveCellOnDevice, solveGruOnDevice } from './device-solve.js';
+export { COOPERATIVE_FROM, cooperativeBytes, denseFits } from './wgsl-fused-dense.js';
 export { packElman } from './elman-kernel.js';
 export { type GruWeights, packGru } from './gru-kernel.js';
 export { packLstm } from './lstm-kernel.js';

@@ -16,6 +16,26 @@ import { cellHeader, SOLVE_UNIFORM_WGSL } from './wgsl-fused.js';
 /** State sizes from which the cooperative kernels are used. */
 export const COOPERATIVE_FROM = 12;
 
+/** Workgroup memory of a cooperative kernel at state size n, bytes (hp, red, M, v or s, status word). */
+export function cooperativeBytes(n: number): number {
+  return 4 * (n * n + 6 * n + 1);
+}
+
+/**
+ * Whether dense DEER at state size n fits the device: below {@link COOPERATIVE_FROM} always (registers);
+ * above, the workgroup of n threads and its n×n chunk map must fit the workgroup limits.
+ */
+export function denseFits(
+  n: number,
+  limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number },
+): boolean {
+  if (n < COOPERATIVE_FROM) return true;
+  return (
+    n <= limits.maxComputeInvocationsPerWorkgroup &&
+    cooperativeBytes(n) <= limits.maxComputeWorkgroupStorageSize
+  );
+}
+
 /** f(s_{t−1}) into `f` and ∂f/∂s into `J` (row-major) for the state in the private array `hp`. */
 function denseHeader(k: DeviceCellKernel): string {
   const n = k.n;

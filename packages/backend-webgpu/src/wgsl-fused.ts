@@ -271,12 +271,17 @@ ${SOLVE_UNIFORM_WGSL}
 fn main() { status[2u * p.B] = status[2u * p.B] + 1u; }
 `;
 
+/** Threads of the sequential kernel's workgroup (at most; fewer when n is smaller). */
+export const SEQUENTIAL_WG = 64;
+
 /**
- * The plain sequential recurrence on the GPU: one workgroup per sequence, one thread per state
- * component, the state in workgroup memory; T barrier-separated steps. Bindings: 1 hs (rw; slot 0 = h0),
- * 2 xp, 3 w.
+ * The plain sequential recurrence on the GPU: one workgroup per sequence, its threads owning the state
+ * components i ≡ lid (mod the workgroup size), the state in workgroup memory; T barrier-separated steps.
+ * Bindings: 1 hs (rw; slot 0 = h0), 2 xp, 3 w.
  */
 export function sequentialWgsl(k: DeviceCellKernel): string {
+  const wg = Math.min(k.n, SEQUENTIAL_WG);
+  const per = Math.ceil(k.n / wg);
   return /* wgsl */ `
 ${SOLVE_UNIFORM_WGSL}
 @group(0) @binding(1) var<storage, read_write> hs: array<f32>;
@@ -285,16 +290,27 @@ ${SOLVE_UNIFORM_WGSL}
 var<workgroup> hv: array<f32, ${k.n}>;
 fn ld(hb: u32, k: u32) -> f32 { return hv[k]; }
 ${cellHeader(k)}
-@compute @workgroup_size(${k.n})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) i: u32) {
+const WGS: u32 = ${wg}u;
+@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let b = wid.x;
-  hv[i] = hs[b * (p.RL * p.RC + 1u) * N + i];
+  for (var i = lid; i < N; i += WGS) { hv[i] = hs[b * (p.RL * p.RC + 1u) * N + i]; }
   workgroupBarrier();
+  var f: array<f32, ${per}>;
   for (var t = 0u; t < p.T; t++) {
-    let f = rowF(rowOf(0u, xrow(b, t) * G, i));
+    let xb = xrow(b, t) * G;
+    for (var q = 0u; q < ${per}u; q++) {
+      let i = lid + q * WGS;
+      if (i < N) { f[q] = rowF(rowOf(0u, xb, i)); }
+    }
     workgroupBarrier();
-    hv[i] = f;
-    hs[srow(b, t) * N + i] = f;
+    for (var q = 0u; q < ${per}u; q++) {
+      let i = lid + q * WGS;
+      if (i < N) {
+        hv[i] = f[q];
+        hs[srow(b, t) * N + i] = f[q];
+      }
+    }
     workgroupBarrier();
   }
 }

@@ -13,7 +13,13 @@ import {
   createParaLstm,
 } from '@antler/zoo';
 import { describe, expect, it } from 'vitest';
-import { DeviceProblem, packDeviceCell } from '../src/index.js';
+import {
+  COOPERATIVE_FROM,
+  cooperativeBytes,
+  DeviceProblem,
+  denseFits,
+  packDeviceCell,
+} from '../src/index.js';
 import { testBackend } from './gpu.js';
 
 const backend = await testBackend();
@@ -232,6 +238,45 @@ describe('what the fused GPU solve declines or reports', () => {
     // A custom cell of a known kind name but other parameters is not mistaken for the zoo's.
     expect(backend.solveOnDevice({ ...elman, parameters: {} }, x, { ...f32, method: 'deer' })).toBeNull();
   });
+
+  it.skipIf(!!why)(
+    `dense DEER too wide for this device's workgroups is declined (CPU fallback), quasi-DEER and the wide sequential kernel still run${skip}`,
+    async () => {
+      if (typeof backend === 'string') return;
+      const lim = backend.context.device.limits;
+      // The smallest cooperative size that does not fit: by workgroup memory or by threads.
+      let n = COOPERATIVE_FROM;
+      while (
+        cooperativeBytes(n) <= lim.maxComputeWorkgroupStorageSize &&
+        n <= lim.maxComputeInvocationsPerWorkgroup
+      )
+        n++;
+      expect(denseFits(n, lim)).toBe(false);
+      expect(denseFits(n - 1, lim)).toBe(true);
+      const cell = createElman({ hiddenSize: n, inputSize: 2, seed: 5 });
+      const B = 2;
+      const T = 40;
+      const x = normals(B * T * 2, 3);
+      const opts = { dtype: 'float32', batch: B, atol: 1e-6, rtol: 1e-5 } as const;
+      expect(backend.solveOnDevice(cell, x, { ...opts, method: 'deer' })).toBeNull();
+      const ref = sequential64(cell, x, B, T, new Float32Array(B * n));
+      const quasi = await backend.solveOnDevice(cell, x, { ...opts, method: 'quasi-deer' });
+      expect(quasi?.converged).toBe(true);
+      expect(maxAbsDiff(quasi?.states ?? [], ref)).toBeLessThan(1e-5);
+      const kernel = packDeviceCell(cell);
+      if (!kernel) throw new Error('not packed');
+      const p = DeviceProblem.create(backend.context, kernel, B, T, x, new Float32Array(B * n), null);
+      try {
+        expect(p.structureOf('deer')).toBeNull();
+        await expect(p.solve('deer', { atol: 1e-6, rtol: 1e-5, maxIter: 10 })).rejects.toThrow(/method/);
+        // n > 64: the sequential kernel's threads own several components each.
+        await p.runSequential();
+        expect(maxAbsDiff(await p.readStates(), ref)).toBeLessThan(1e-5);
+      } finally {
+        p.destroy();
+      }
+    },
+  );
 
   it.skipIf(!!why)(`a divergent relu Elman is reported non-finite, never converged${skip}`, async () => {
     if (typeof backend === 'string') return;
