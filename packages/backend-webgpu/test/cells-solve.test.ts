@@ -278,6 +278,24 @@ describe('what the fused GPU solve declines or reports', () => {
     },
   );
 
+  it.skipIf(!!why)(
+    `solve() of @antler/solvers takes the fused path for a para-LSTM block-DEER solve${skip}`,
+    async () => {
+      if (typeof backend === 'string') return;
+      const { solve } = await import('@antler/solvers');
+      const cell = createParaLstm({ hiddenSize: 3, inputSize: 2, seed: 8 });
+      const x = normals(2 * 150 * 2, 12);
+      const opts = { method: 'block-deer', dtype: 'float32', batch: 2, atol: 1e-6, rtol: 1e-5 } as const;
+      const gpu = await solve(cell, x, { ...opts, backend });
+      const cpu = await solve(cell, x, opts);
+      expect(gpu.backend).toBe('webgpu');
+      expect(cpu.backend).not.toBe('webgpu');
+      expect(gpu.converged).toBe(true);
+      expect(Math.abs(gpu.iterations - cpu.iterations)).toBeLessThanOrEqual(1);
+      expect(maxAbsDiff(gpu.states, sequential64(cell, x, 2, 150, new Float32Array(12)))).toBeLessThan(1e-5);
+    },
+  );
+
   it.skipIf(!!why)(`a divergent relu Elman is reported non-finite, never converged${skip}`, async () => {
     if (typeof backend === 'string') return;
     // Recurrent weights scaled far past stability: the trajectory overflows float32.
