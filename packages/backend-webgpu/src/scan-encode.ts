@@ -10,6 +10,7 @@ import { planScan, type ScanAlgorithm, type ScanPlan } from './scan-plan.js';
 import { grid } from './wgsl-common.js';
 import { CARRY_WGSL, DIAG_AGG_WGSL, DIAG_APPLY_WGSL, matrixSequentialWgsl } from './wgsl-scan.js';
 import {
+  matAggGemmWgsl,
   matAggSmallWgsl,
   matAggTiledWgsl,
   matApplySmallWgsl,
@@ -136,7 +137,12 @@ export function encodeAffineScan(
       run(matCarrySmallWgsl(K), u, [aggM, aggV, bufs.s0, carry], grid(B * nb, 1));
       run(matApplySmallWgsl(K), u, [bufs.a, bufs.b, carry, bufs.out], grid(items));
     } else {
-      run(matAggTiledWgsl(K), u, [bufs.a, bufs.b, aggM, aggV], grid(items, 1));
+      run(
+        plan.gemm ? matAggGemmWgsl(K) : matAggTiledWgsl(K),
+        u,
+        [bufs.a, bufs.b, aggM, aggV],
+        grid(items, 1),
+      );
       run(matCarryTiledWgsl(K), u, [aggM, aggV, bufs.s0, carry], grid(B * nb, 1));
       run(
         matApplyTiledWgsl(K),

@@ -4,7 +4,7 @@
  * into chunks, and how many time steps fit in one upload window under the device's buffer limits.
  */
 import { ShapeError, type Structure } from '@antler/core';
-import { SMALL_K, tiledApplyGroup, tiledShape } from './wgsl-scan-matrix.js';
+import { gemmApplies, gemmShape, SMALL_K, tiledApplyGroup, tiledShape } from './wgsl-scan-matrix.js';
 
 /** Which kernels run a scan. `sequential` is the one-workgroup-per-sequence walk over t (the fallback). */
 export type ScanKernel = 'diagonal' | 'small' | 'tiled' | 'sequential';
@@ -18,9 +18,13 @@ export interface ScanLimits {
   readonly maxComputeInvocationsPerWorkgroup: number;
 }
 
-/** A planned scan: kernel family, block size K, number of blocks nb, chunk length L and count C. */
+/**
+ * A planned scan: kernel family, block size K, number of blocks nb, chunk length L and count C; `gemm`
+ * when the tiled family's phase 1 uses 4×4 register tiles (K a multiple of 4, ≥ 16, and it fits).
+ */
 export interface ScanPlan {
   readonly kernel: ScanKernel;
+  readonly gemm: boolean;
   readonly K: number;
   readonly nb: number;
   readonly L: number;
@@ -78,23 +82,28 @@ export function planScan(
 ): ScanPlan {
   if (structure === 'diagonal') {
     const { L, C } = splitChunks(T, Math.min(Math.ceil((1 << 16) / (B * n)), maxChunks));
-    return { kernel: 'diagonal', K: 1, nb: n, L, C };
+    return { kernel: 'diagonal', gemm: false, K: 1, nb: n, L, C };
   }
   const nb = n / K;
   if (algorithm === 'chunked' && K <= SMALL_K) {
     const target = Math.min(Math.ceil((1 << 16) / (B * nb)), MAX_SMALL_CHUNKS, maxChunks);
     const { L, C } = splitChunks(T, target);
-    return { kernel: 'small', K, nb, L, C };
+    return { kernel: 'small', gemm: false, K, nb, L, C };
   }
   if (algorithm === 'chunked' && tiledFits(K, limits)) {
     const target = Math.min(Math.ceil(4096 / (B * nb)), MAX_TILED_CHUNKS, maxChunks);
     const { L, C } = splitChunks(T, target);
-    return { kernel: 'tiled', K, nb, L, C };
+    const g = gemmShape(K);
+    const gemm =
+      gemmApplies(K) &&
+      g.bytes <= limits.maxComputeWorkgroupStorageSize &&
+      g.threads <= limits.maxComputeInvocationsPerWorkgroup;
+    return { kernel: 'tiled', gemm, K, nb, L, C };
   }
   const maxInv = limits.maxComputeInvocationsPerWorkgroup;
   if (pow2AtLeast(n) > maxInv || 4 * pow2AtLeast(n) > limits.maxComputeWorkgroupStorageSize)
     throw new ShapeError('size', `at most ${maxInv} for ${structure} scans on this device`, String(n));
-  return { kernel: 'sequential', K, nb, L: T, C: 1 };
+  return { kernel: 'sequential', gemm: false, K, nb, L: T, C: 1 };
 }
 
 /**

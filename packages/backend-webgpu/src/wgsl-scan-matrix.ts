@@ -396,3 +396,97 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 }
 `;
 }
+
+/** Whether the register-tiled phase 1 ({@link matAggGemmWgsl}) applies: K a multiple of 4, K ≥ 16. */
+export function gemmApplies(K: number): boolean {
+  return K % 4 === 0 && K >= 16;
+}
+
+/** Workgroup memory (bytes) and threads of {@link matAggGemmWgsl}. */
+export function gemmShape(K: number): { bytes: number; threads: number } {
+  return { bytes: 4 * (K * K + K * (K + 4) + K), threads: (K / 4) ** 2 };
+}
+
+/**
+ * Register-tiled phase 1 for K = 4m ≥ 16: one workgroup of (K/4)² threads per (b, c, block); thread
+ * (ti, tj) owns the 4×4 tile of rows 4ti…4ti+3 and columns 4tj…4tj+3 of A_t·M. Each step stages A_tᵀ
+ * in workgroup memory (rows padded to K + 4 floats), then per k one vec4 of Aᵀ and one vec4 of M feed
+ * 16 FMAs. Same bindings and result as {@link matAggTiledWgsl}.
+ */
+export function matAggGemmWgsl(K: number): string {
+  const m = K / 4;
+  const W = m * m;
+  const P4 = (K + 4) / 4;
+  return /* wgsl */ `
+${MAT_UNIFORM_WGSL}
+${constants(K)}
+const M4: u32 = ${m}u;
+const P4: u32 = ${P4}u;
+const W: u32 = ${W}u;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> bb: array<f32>;
+@group(0) @binding(3) var<storage, read_write> aggM: array<f32>;
+@group(0) @binding(4) var<storage, read_write> aggV: array<f32>;
+var<workgroup> Mw: array<vec4f, ${K * m}>;
+var<workgroup> At: array<vec4f, ${K * P4}>;
+var<workgroup> v: array<f32, ${K}>;
+@compute @workgroup_size(${W})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let cid = wid.x + wid.y * nwg.x;
+  if (cid >= p.B * p.C * p.nb) { return; }
+  let blk = cid % p.nb;
+  let c = (cid / p.nb) % p.C;
+  let b = cid / (p.nb * p.C);
+  let t0 = c * p.L;
+  let t1 = min(t0 + p.L, p.T);
+  let ti = lid / M4;
+  let tj = lid % M4;
+  // acc[r] = row 4ti + r, columns 4tj … 4tj + 3; starts as the identity's tile.
+  var acc: array<vec4f, 4>;
+  for (var r = 0u; r < 4u; r++) {
+    let row = 4u * ti + r;
+    acc[r] = vec4f(select(0.0, 1.0, row == 4u * tj), select(0.0, 1.0, row == 4u * tj + 1u),
+                   select(0.0, 1.0, row == 4u * tj + 2u), select(0.0, 1.0, row == 4u * tj + 3u));
+  }
+  var nv = 0.0;
+  for (var t = t0; t < t1; t++) {
+    let e = (b * p.T + t) * p.nb + blk;
+    // Write back the previous step's tile (the identity at the first step) and stage A_tᵀ.
+    for (var r = 0u; r < 4u; r++) { Mw[(4u * ti + r) * M4 + tj] = acc[r]; }
+    if (lid < K) { v[lid] = nv; }
+    for (var q = lid; q < KK; q += W) {
+      let i = q / K;
+      let k = q % K;
+      At[k * P4 + i / 4u][i % 4u] = a[e * KK + q];
+    }
+    workgroupBarrier();
+    for (var r = 0u; r < 4u; r++) { acc[r] = vec4f(0.0); }
+    for (var k = 0u; k < K; k++) {
+      let mv = Mw[k * M4 + tj];
+      let av = At[k * P4 + ti];
+      acc[0] += av.x * mv;
+      acc[1] += av.y * mv;
+      acc[2] += av.z * mv;
+      acc[3] += av.w * mv;
+    }
+    if (lid < K) {
+      var s = bb[e * K + lid];
+      for (var k = 0u; k < K; k++) { s += At[k * P4 + lid / 4u][lid % 4u] * v[k]; }
+      nv = s;
+    }
+    workgroupBarrier();
+  }
+  let ob = cid * KK;
+  for (var r = 0u; r < 4u; r++) {
+    let row = 4u * ti + r;
+    let o = ob + row * K + 4u * tj;
+    aggM[o] = acc[r].x;
+    aggM[o + 1u] = acc[r].y;
+    aggM[o + 2u] = acc[r].z;
+    aggM[o + 3u] = acc[r].w;
+  }
+  if (lid < K) { aggV[cid * K + lid] = nv; }
+}
+`;
+}

@@ -131,6 +131,11 @@ describe('planScan (pure)', () => {
     expect(planScan('dense', 3, 1, 100, 3, limits).kernel).toBe('small');
     expect(planScan('dense', 8, 16, 1e6, 8, limits).kernel).toBe('tiled');
     expect(planScan('dense', 32, 16, 1e6, 32, limits).kernel).toBe('tiled');
+    // 4×4 register tiles in phase 1 for K = 4m ≥ 16; the column kernel otherwise.
+    expect(planScan('dense', 32, 16, 1e6, 32, limits).gemm).toBe(true);
+    expect(planScan('dense', 16, 16, 1e6, 16, limits).gemm).toBe(true);
+    expect(planScan('dense', 8, 16, 1e6, 8, limits).gemm).toBe(false);
+    expect(planScan('dense', 17, 16, 1e6, 17, limits).gemm).toBe(false);
     // 64² + 64 floats do not fit 16 KiB of workgroup memory: sequential fallback.
     expect(planScan('dense', 64, 16, 1e6, 64, limits).kernel).toBe('sequential');
     expect(planScan('dense', 8, 16, 1e6, 8, limits, 'sequential').kernel).toBe('sequential');
@@ -167,6 +172,19 @@ describe.skipIf(typeof base === 'string')(
           expect(r.finite).toBe(true);
           expect(r.err, `n=${n} reverse=${reverse} transpose=${transpose}`).toBeLessThanOrEqual(TOL);
         }
+    });
+
+    it('dense n ∈ {16, 20, 32} (register-tiled phase 1): multi-step chunks, batch 2, reverse/transpose', async () => {
+      const gpu = await backendWith({ scanMaxChunks: 13 });
+      for (const [n, T, reverse] of [
+        [16, 307, false],
+        [20, 211, true],
+        [32, 131, true],
+      ] as const) {
+        const r = await runCase(gpu, { structure: 'dense', K: n, B: 2, T, n, reverse, transpose: reverse });
+        expect(r.finite).toBe(true);
+        expect(r.err, `n=${n} reverse=${reverse}`).toBeLessThanOrEqual(TOL);
+      }
     });
 
     it('block k ∈ {2, 3, 5}: many chunks and carry segments, batch 2, reverse + transpose', async () => {
