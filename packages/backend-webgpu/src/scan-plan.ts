@@ -51,7 +51,7 @@ export function tiledFits(K: number, limits: ScanLimits): boolean {
   const maxInv = limits.maxComputeInvocationsPerWorkgroup;
   const G = tiledApplyGroup(K);
   return (
-    4 * (K * K + K) <= limits.maxComputeWorkgroupStorageSize &&
+    4 * (K * (K + 1) + K) <= limits.maxComputeWorkgroupStorageSize &&
     4 * G * K * (K + 2) <= limits.maxComputeWorkgroupStorageSize &&
     tiledShape(K).threads <= maxInv &&
     K <= maxInv &&

@@ -296,17 +296,21 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 
 /**
  * Tiled phase 2: one workgroup of K threads per (b, block) walks the C chunk maps in order, thread i
- * owning component i; the state lives in workgroup memory. Bindings as {@link matCarrySmallWgsl}.
+ * owning component i. Each map is staged into workgroup memory with coalesced loads (rows padded to
+ * K + 1 floats), the state lives in workgroup memory. Bindings as {@link matCarrySmallWgsl}.
  */
 export function matCarryTiledWgsl(K: number): string {
+  const P = K + 1;
   return /* wgsl */ `
 ${MAT_UNIFORM_WGSL}
 ${constants(K)}
+const P: u32 = ${P}u;
 @group(0) @binding(1) var<storage, read> aggM: array<f32>;
 @group(0) @binding(2) var<storage, read> aggV: array<f32>;
 @group(0) @binding(3) var<storage, read> s0: array<f32>;
 @group(0) @binding(4) var<storage, read_write> carry: array<f32>;
 var<workgroup> s: array<f32, ${K}>;
+var<workgroup> Ms: array<f32, ${K * P}>;
 @compute @workgroup_size(${K})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) i: u32) {
@@ -314,15 +318,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   if (ch >= p.B * p.nb) { return; }
   let b = ch / p.nb;
   let blk = ch % p.nb;
-  s[i] = s0[(b * p.nb + blk) * K + i];
-  workgroupBarrier();
+  var acc = s0[(b * p.nb + blk) * K + i];
   for (var c = 0u; c < p.C; c++) {
     let e = (b * p.C + c) * p.nb + blk;
-    carry[e * K + i] = s[i];
-    var acc = aggV[e * K + i];
-    for (var k = 0u; k < K; k++) { acc += aggM[e * KK + i * K + k] * s[k]; }
-    workgroupBarrier();
     s[i] = acc;
+    carry[e * K + i] = acc;
+    for (var q = i; q < KK; q += K) { Ms[(q / K) * P + q % K] = aggM[e * KK + q]; }
+    workgroupBarrier();
+    acc = aggV[e * K + i];
+    for (var k = 0u; k < K; k++) { acc += Ms[i * P + k] * s[k]; }
     workgroupBarrier();
   }
 }

@@ -180,7 +180,14 @@ for (const c of [
   let err = 0;
   for (let i = 0; i < x.length; i++) err = Math.max(err, Math.abs(x[i] - y[i]) / (1 + Math.abs(y[i])));
   const plan = planScan(c.structure, c.K, c.B, c.T, c.n, d.limits);
-  checks.push({ ...c, kernel: plan.kernel, C: plan.C, L: plan.L, maxRelDiffVsSequential: err });
+  checks.push({
+    ...c,
+    kernel: plan.kernel,
+    gemm: plan.gemm,
+    C: plan.C,
+    L: plan.L,
+    maxRelDiffVsSequential: err,
+  });
   console.log('check', JSON.stringify(checks.at(-1)));
   bufs.destroy();
 }
@@ -246,6 +253,7 @@ const configs: Config[] = quick
       { structure: 'dense', K: 8, n: 8, B: 16, T: 1e6 },
       { structure: 'dense', K: 32, n: 32, B: 16, T: 1e5 },
       { structure: 'dense', K: 32, n: 32, B: 16, T: 1e6 },
+      { structure: 'dense', K: 64, n: 64, B: 16, T: 1e5 },
       { structure: 'block', K: 2, n: 64, B: 16, T: 1e5 },
       { structure: 'block', K: 2, n: 64, B: 16, T: 1e6 },
     ];
@@ -262,7 +270,8 @@ for (const c of configs) {
     const r = {
       ...c,
       algorithm,
-      kernel: algorithm === 'chunked' ? plan.kernel : 'sequential',
+      kernel:
+        algorithm === 'chunked' ? `${plan.kernel}${plan.gemm ? ' (4×4 register tiles)' : ''}` : 'sequential',
       chunks: algorithm === 'chunked' ? plan.C : 1,
       window: bufs.Tw,
       windows: Math.ceil(c.T / bufs.Tw),
