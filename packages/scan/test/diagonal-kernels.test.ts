@@ -11,7 +11,11 @@ import {
   affineKernelsFor,
   createThreadedBackend,
   diagonalScanSequential,
+  planBalancedChunks,
+  resolveAffineArgs,
+  runAffineTask,
 } from '../src/index.js';
+import { buildChunkPipeline, runChunkPipelineTask } from '../src/threads/chunk-pipeline-task.js';
 import { rng, uniform } from './helpers/random.js';
 import { maxRelError } from './helpers/views.js';
 
@@ -241,6 +245,51 @@ describe('pipelined threaded scan (fewer sequences than threads)', () => {
         });
         expect(rep.finite).toBe(false);
       }
+    }
+  });
+
+  it('degrades to the sequential scan when the workers never run: the calling thread claims every chunk', () => {
+    const rand = rng(8);
+    for (const [threads, n, reverse] of [
+      [2, 1, false],
+      [3, 1, true],
+      [4, 3, false],
+    ] as const) {
+      const T = 997;
+      const a = uniform(rand, T * n, -1.1, 1.1);
+      const b = uniform(rand, T * n);
+      const out = new Float64Array(T * n);
+      const r = resolveAffineArgs({
+        structure: 'diagonal',
+        batch: 1,
+        length: T,
+        size: n,
+        a: { data: a },
+        b: { data: b },
+        out: { data: out },
+        reverse,
+      });
+      const bounds = planBalancedChunks(T, threads, 0.7);
+      const C = bounds.length - 1;
+      const flags = new Int32Array(2 * C);
+      const scratch = {
+        m: new Float64Array(C * n),
+        c: new Float64Array(C * n),
+        carries: new Float64Array(C * n),
+      };
+      const tasks = buildChunkPipeline(r, bounds, scratch, flags, new Int32Array(4));
+      expect(tasks).toHaveLength(threads);
+      const kernels = affineKernelsFor('float64');
+      const work = new Float64Array(16);
+      // The calling thread alone, workers not started: it must scan every chunk itself ...
+      expect(runChunkPipelineTask(kernels, runAffineTask, tasks[0], work)).toBe(true);
+      expect(maxRelError(out, referenceDiagonal(T, n, a, b, null, reverse))).toBeLessThanOrEqual(1e-12);
+      for (let ch = 2; ch < C; ch++) expect(flags[C + ch]).toBe(1);
+      // ... and a worker arriving late finds its chunk taken and writes nothing.
+      const before = out.slice();
+      for (const late of tasks.slice(1))
+        expect(runChunkPipelineTask(kernels, runAffineTask, late, work)).toBe(true);
+      expect(out).toEqual(before);
     }
   });
 });

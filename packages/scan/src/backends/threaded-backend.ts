@@ -30,7 +30,7 @@ import { kalmanScanSequential } from '../kalman/sequential-kalman.js';
 import { type ResolvedKalmanArgs, resolveKalmanArgs } from '../kalman/validate-kalman-args.js';
 import type { KalmanTask } from '../threads/kalman-task.js';
 import type { AffineTask } from '../threads/affine-task.js';
-import type { ChunkPipelineTask } from '../threads/chunk-pipeline-task.js';
+import { buildChunkPipeline } from '../threads/chunk-pipeline-task.js';
 import { hardwareThreads } from '../threads/node-builtins.js';
 import { ScanWorkerPool } from '../threads/worker-pool.js';
 import { affineScanSequential } from './sequential-backend.js';
@@ -184,58 +184,24 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
     return finite;
   }
 
+  let flags = new Int32Array(new SharedArrayBuffer(64));
+
   /**
    * Sequences fewer than the threads: each is cut into threads + 1 chunks and scanned in one dispatch
-   * (see chunk-pipeline-task.ts): thread 0 scans chunk 0 while the others reduce chunks 1 … p − 1, then
-   * every thread scans one more chunk from its carry.
+   * (see chunk-pipeline-task.ts): the calling thread scans from the start onwards while the workers
+   * reduce chunks 1 … p − 1 and then scan the chunk after their own from its carry.
    */
   function runPipelined(r: ResolvedAffineArgs, workSize: number): boolean {
     const n = r.size;
     const bounds = planBalancedChunks(r.length, threads, aggregateCostRatio(r.structure, n, r.blockSize));
     const C = bounds.length - 1;
-    const parties = C - 1;
     const opSize = aggregateOperatorSize(STRUCTURE_CODE[r.structure], n, r.blockSize);
     const m = staging.float64('m', r.batch * C * opSize);
     const c = staging.float64('c', r.batch * C * n);
     const carries = staging.float64('carries', r.batch * C * n);
-    const perThread: ChunkPipelineTask[] = [];
-    for (let th = 0; th < parties; th++) {
-      perThread.push({
-        kind: 3,
-        thread: th,
-        parties,
-        members: [],
-        barrier: pool.barrier,
-        control: pool.controlBlock,
-      });
-    }
-    const lastOf0 = r.reverse ? r.length - bounds[1] : bounds[1] - 1;
-    for (let k = 0; k < r.batch; k++) {
-      // This member's slice of the scratch: the tasks' offsets are chunk-relative.
-      const scratch: ChunkedScratch = {
-        m: m.subarray(k * C * opSize, (k + 1) * C * opSize),
-        c: c.subarray(k * C * n, (k + 1) * C * n),
-        carries: carries.subarray(k * C * n, (k + 1) * C * n),
-        work: new Float64Array(0),
-      };
-      const firsts = chunkTasks(r, k, bounds, scratch, 1);
-      const seconds = chunkTasks(r, k, bounds, scratch, 3);
-      for (let th = 0; th < parties; th++) {
-        const mOffsets: number[] = [];
-        const cOffsets: number[] = [];
-        for (let ch = 1; ch <= th; ch++) {
-          mOffsets.push(ch * opSize);
-          cOffsets.push(ch * n);
-        }
-        perThread[th].members.push({
-          first: firsts[th],
-          second: seconds[th],
-          lastOf0: r.out.offset + k * r.out.batchStride + lastOf0 * r.out.timeStride,
-          mOffsets,
-          cOffsets,
-        });
-      }
-    }
+    if (flags.length < r.batch * 2 * C) flags = new Int32Array(new SharedArrayBuffer(r.batch * 2 * C * 4));
+    flags.fill(0);
+    const perThread = buildChunkPipeline(r, bounds, { m, c, carries }, flags, pool.controlBlock);
     return pool.run(
       perThread.map((t) => [t]),
       workSize,

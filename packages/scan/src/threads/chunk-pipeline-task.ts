@@ -1,25 +1,37 @@
 /**
  * The chunked scan of a single sequence (or a batch smaller than the thread count) as one dispatch per
- * call, reading as little as possible. With p threads the sequence is cut into p + 1 chunks (in scan
- * order): thread 0 scans chunk 0 straight from the start state while thread w ≥ 1 reduces chunk w to
- * one affine map (reads only); all meet at a barrier; then thread 0 scans chunk 1 from the end of
- * chunk 0, and thread w scans chunk w + 1 from its own carry, the end of chunk 0 pushed through the maps
- * of chunks 1 … w. Every step is read twice at most and written once; chunk 0 is sized so that its
- * scan takes as long as one reduce (see {@link planBalancedChunks}), which gives (w + 2)/(w + 1) × the
- * speed of one thread for a reduce/scan cost ratio w (≈ 1.6× on two threads).
+ * call, reading as little as possible. With p threads each sequence is cut into p + 1 chunks (in scan
+ * order). Thread 0 scans chunk 0 straight from the start state and goes on scanning chunk 1, 2, …
+ * from the states it has just written; it never waits. Meanwhile worker w ≥ 1 reduces chunk w to one
+ * affine map (reads only), waits for the end of chunk 0 and the maps of chunks 1 … w − 1, pushes that
+ * end state through them to get the start of chunk w + 1, and scans chunk w + 1 — unless thread 0 has
+ * claimed that chunk first (an atomic compare-and-swap per chunk), which is what happens when a worker
+ * gets no core: the scan then degrades to the sequential one instead of waiting for it.
+ *
+ * Every step is read at most twice and written once. Chunk 0 is sized so that scanning it takes as long
+ * as one reduce (see {@link planBalancedChunks}): for a reduce/scan cost ratio w that gives
+ * (w + 2)/(w + 1) × the speed of one thread on two (≈ 1.6× for w ≈ 0.7).
  * {@link runChunkPipelineTask} is self-contained, so the workers run exactly this code.
  */
+import { aggregateOperatorSize, STRUCTURE_CODE } from '../affine/aggregate.js';
+import { type ChunkedScratch, chunkTasks } from '../affine/chunked.js';
+import type { ResolvedAffineArgs } from '../affine/validate-args.js';
 import type { AffineKernels, AffineTask } from './affine-task.js';
 
 /** One batch member's share of a {@link ChunkPipelineTask}. */
 export interface ChunkPipelineMember {
-  /** Thread 0: scan chunk 0 from the start state; thread w ≥ 1: reduce chunk w into the aggregates. */
-  first: AffineTask;
-  /** Scan of chunk `thread + 1` from `second.s0` at `second.s0Offset` (the carry, filled in here). */
+  /** Index in `flags` of this member's `done[0 … chunks)`, followed by its `claimed[0 … chunks)`. */
+  flagBase: number;
+  chunks: number;
+  /** Thread 0: the scan of every chunk c from the end of chunk c − 1 (chunk 0 from the start state). */
+  scans: AffineTask[];
+  /** Worker w: the reduce of chunk w into the aggregates. */
+  reduce: AffineTask | null;
+  /** Worker w: the scan of chunk w + 1 from `second.s0` at `second.s0Offset` (the carry, filled in here). */
   second: AffineTask | null;
   /** Index in `second.out.data` of the last state of chunk 0 (the first carry). */
   lastOf0: number;
-  /** Offsets of the aggregates of chunks 1 … thread, in order: `m` at `mOffsets[i]`, `c` at `cOffsets[i]`. */
+  /** Offsets of the aggregates of chunks 1 … w, in order: `m` at `mOffsets[i]`, `c` at `cOffsets[i]`. */
   mOffsets: number[];
   cOffsets: number[];
 }
@@ -27,14 +39,14 @@ export interface ChunkPipelineMember {
 /** One thread's work of a pipelined chunked scan. */
 export interface ChunkPipelineTask {
   kind: 3;
-  /** 0 … parties − 1. */
+  /** 0 (the calling thread, which scans from the start) … parties − 1. */
   thread: number;
-  /** Threads taking part, the calling thread included. */
-  parties: number;
   members: ChunkPipelineMember[];
-  /** Int32Array over a SharedArrayBuffer: [0] counts arrivals at the barrier (all members). */
-  barrier: Int32Array;
-  /** The pool's control block: a set error flag ([1]) releases threads waiting at the barrier. */
+  /** Whether the operands are float32 (which kernel copy to run). */
+  float32: boolean;
+  /** Int32Array over a SharedArrayBuffer, zeroed before the dispatch: the done and claimed flags. */
+  flags: Int32Array;
+  /** The pool's control block: a set error flag ([1]) releases waiting threads. */
   control: Int32Array;
 }
 
@@ -46,37 +58,59 @@ export function runChunkPipelineTask(
   work: Float64Array,
 ): boolean {
   let finite = true;
-  const barrier = task.barrier;
+  const flags = task.flags;
+  const w = task.thread;
   for (let k = 0; k < task.members.length; k++) {
     const member = task.members[k];
-    finite = runTask(kernels, member.first, work) && finite;
-    Atomics.add(barrier, 0, 1);
-    Atomics.notify(barrier, 0);
-    // Every thread's first chunk of this member is done: chunk 0's end state and the aggregates exist.
-    const target = task.parties * (k + 1);
-    for (;;) {
-      const arrived = Atomics.load(barrier, 0);
-      if (arrived >= target) break;
-      if (Atomics.load(task.control, 1) !== 0) throw new Error('another scan thread failed');
-      Atomics.wait(barrier, 0, arrived, 20);
+    const done = member.flagBase;
+    const claimed = member.flagBase + member.chunks;
+    if (w === 0) {
+      finite = runTask(kernels, member.scans[0], work) && finite;
+      Atomics.store(flags, done, 1);
+      Atomics.notify(flags, done);
+      if (member.chunks > 1) finite = runTask(kernels, member.scans[1], work) && finite;
+      for (let ch = 2; ch < member.chunks; ch++) {
+        // Chunk ch is worker ch − 1's unless this thread gets to it first.
+        if (Atomics.compareExchange(flags, claimed + ch, 0, 1) !== 0) break;
+        // Wake workers waiting for maps that will now not be needed, so that they give up.
+        for (let i = 0; i < member.chunks; i++) Atomics.notify(flags, done + i);
+        finite = runTask(kernels, member.scans[ch], work) && finite;
+      }
+      continue;
     }
-    const second = member.second;
-    if (second === null) continue;
+    const second = member.second as AffineTask;
+    if (Atomics.load(flags, claimed + w + 1) !== 0) continue;
+    runTask(kernels, member.reduce as AffineTask, work);
+    Atomics.store(flags, done + w, 1);
+    Atomics.notify(flags, done + w);
+    // The end of chunk 0 and the maps of chunks 1 … w − 1.
+    let given = false;
+    for (let i = 0; i < w && !given; i++) {
+      while (Atomics.load(flags, done + i) === 0) {
+        if (Atomics.load(flags, claimed + w + 1) !== 0) {
+          given = true;
+          break;
+        }
+        if (Atomics.load(task.control, 1) !== 0) throw new Error('another scan thread failed');
+        Atomics.wait(flags, done + i, 0, 20);
+      }
+    }
+    if (given || Atomics.compareExchange(flags, claimed + w + 1, 0, 1) !== 0) continue;
     const carry = second.s0 as Float64Array;
     const co = second.s0Offset;
     const n = second.size;
     const out = second.out.data;
     for (let i = 0; i < n; i++) carry[co + i] = out[member.lastOf0 + i];
-    const m = member.first.m;
-    const c = member.first.c;
+    const m = (member.reduce as AffineTask).m as Float64Array;
+    const c = (member.reduce as AffineTask).c as Float64Array;
     for (let i = 0; i < member.mOffsets.length; i++) {
       kernels.apply(
         second.structure,
         n,
         second.blockSize,
-        m as Float64Array,
+        m,
         member.mOffsets[i],
-        c as Float64Array,
+        c,
         member.cOffsets[i],
         carry,
         co,
@@ -86,4 +120,72 @@ export function runChunkPipelineTask(
     finite = runTask(kernels, second, work) && finite;
   }
   return finite;
+}
+
+/**
+ * Builds the per-thread tasks of a pipelined scan of every batch member of `r` over the chunk `bounds`
+ * (`bounds.length − 2` threads). `scratch` needs `batch · chunks` operators (`m`) and states (`c`,
+ * `carries`) of float64, and `flags` `2 · batch · chunks` zeroed Int32 slots, all SharedArrayBuffer-backed
+ * when workers take part.
+ */
+export function buildChunkPipeline(
+  r: ResolvedAffineArgs,
+  bounds: readonly number[],
+  scratch: { m: Float64Array; c: Float64Array; carries: Float64Array },
+  flags: Int32Array,
+  control: Int32Array,
+): ChunkPipelineTask[] {
+  const n = r.size;
+  const C = bounds.length - 1;
+  const opSize = aggregateOperatorSize(STRUCTURE_CODE[r.structure], n, r.blockSize);
+  const perThread: ChunkPipelineTask[] = [];
+  for (let th = 0; th < C - 1; th++) {
+    perThread.push({
+      kind: 3,
+      thread: th,
+      members: [],
+      float32: r.out.data instanceof Float32Array,
+      flags,
+      control,
+    });
+  }
+  // Physical index of the last state of chunk ch (in scan order).
+  const lastOf = (ch: number) => (r.reverse ? r.length - bounds[ch + 1] : bounds[ch + 1] - 1);
+  for (let k = 0; k < r.batch; k++) {
+    // This member's slice of the scratch: the tasks' offsets are chunk-relative.
+    const own: ChunkedScratch = {
+      m: scratch.m.subarray(k * C * opSize, (k + 1) * C * opSize),
+      c: scratch.c.subarray(k * C * n, (k + 1) * C * n),
+      carries: scratch.carries.subarray(k * C * n, (k + 1) * C * n),
+      work: new Float64Array(0),
+    };
+    const firsts = chunkTasks(r, k, bounds, own, 1);
+    const seconds = chunkTasks(r, k, bounds, own, 3);
+    const outBase = r.out.offset + k * r.out.batchStride;
+    // The calling thread's scans: chunk 0 from s0, chunk ch from the end of chunk ch − 1.
+    const scans = [firsts[0]];
+    for (let ch = 1; ch < C; ch++) {
+      const s0Offset = outBase + lastOf(ch - 1) * r.out.timeStride;
+      scans.push({ ...seconds[ch - 1], s0: r.out.data, s0Offset });
+    }
+    for (let th = 0; th < C - 1; th++) {
+      const mOffsets: number[] = [];
+      const cOffsets: number[] = [];
+      for (let ch = 1; ch <= th; ch++) {
+        mOffsets.push(ch * opSize);
+        cOffsets.push(ch * n);
+      }
+      perThread[th].members.push({
+        flagBase: k * 2 * C,
+        chunks: C,
+        scans: th === 0 ? scans : [],
+        reduce: th === 0 ? null : firsts[th],
+        second: th === 0 ? null : seconds[th],
+        lastOf0: outBase + lastOf(0) * r.out.timeStride,
+        mOffsets,
+        cOffsets,
+      });
+    }
+  }
+  return perThread;
 }

@@ -29,8 +29,6 @@ export class ScanWorkerPool {
   readonly size: number;
   private workers: Worker[] = [];
   private readonly control = new Int32Array(new SharedArrayBuffer(16));
-  /** A barrier word for pipelined tasks, reset by each {@link ScanWorkerPool.run}. */
-  readonly barrier = new Int32Array(new SharedArrayBuffer(4));
   private work = new Float64Array(64);
   /** UTF-8 text of the last worker exception. */
   private readonly errorText = new Uint8Array(new SharedArrayBuffer(2048));
@@ -67,7 +65,6 @@ export class ScanWorkerPool {
       throw new RangeError(`at most ${this.size + 1} task lists, got ${perThread.length}`);
     const control = this.control;
     control.fill(0);
-    this.barrier[0] = 0;
     if (jobs > 0) this.ensureStarted();
     for (let w = 0; w < jobs; w++) {
       if (perThread[w + 1].length === 0) {
@@ -105,13 +102,8 @@ export class ScanWorkerPool {
   private runLocal(task: AffineTask | KalmanTask | ChunkPipelineTask): boolean {
     if (task.kind === 2) return runKalmanTask(LOCAL_KALMAN_KERNELS, task);
     if (task.kind === 3) {
-      const f32 = task.members[0].first.out.data instanceof Float32Array;
-      return runChunkPipelineTask(
-        affineKernelsFor(f32 ? 'float32' : 'float64'),
-        runAffineTask,
-        task,
-        this.work,
-      );
+      const kernels = affineKernelsFor(task.float32 ? 'float32' : 'float64');
+      return runChunkPipelineTask(kernels, runAffineTask, task, this.work);
     }
     return runAffineTask(
       affineKernelsFor(task.out.data instanceof Float32Array ? 'float32' : 'float64'),

@@ -64,7 +64,7 @@ parentPort.on('message', (msg) => {
           ? runKalmanTask(KK, task)
           : task.kind === 3
             ? runChunkPipelineTask(
-                task.members[0].first.out.data instanceof Float32Array ? K32 : K64,
+                task.float32 ? K32 : K64,
                 runAffineTask,
                 task,
                 work,
