@@ -10,7 +10,10 @@ import { planScan, type ScanAlgorithm, type ScanPlan } from './scan-plan.js';
 import { grid } from './wgsl-common.js';
 import { CARRY_WGSL, DIAG_AGG_WGSL, DIAG_APPLY_WGSL, matrixSequentialWgsl } from './wgsl-scan.js';
 import {
+  gemmApplies,
+  gemmShape,
   matAggGemmWgsl,
+  matAggStagedWgsl,
   matAggSmallWgsl,
   matAggTiledWgsl,
   matApplySmallWgsl,
@@ -49,6 +52,14 @@ export interface ScanEncodeOptions {
   readonly subgroups?: boolean;
   /** At most this many chunks per sequence (default: chosen from the problem size; tests force long chunks). */
   readonly maxChunks?: number;
+  /**
+   * Phase-1 kernel of the tiled family (default: `gemm` where {@link ScanPlan.gemm} says it fits, else
+   * `column`): `column` reads A_t through the cache, `staged` copies it into workgroup memory one step
+   * ahead, `gemm` uses 4×4 register tiles (ignored where it does not apply).
+   */
+  readonly tiledAggregate?: 'column' | 'staged' | 'gemm';
+  /** Encode only these phases (1 aggregate, 2 carry, 3 apply): for profiling; the result is then partial. */
+  readonly phases?: readonly number[];
 }
 
 /** What {@link encodeAffineScan} encoded: the plan, and scratch buffers to destroy after the submit. */
@@ -109,6 +120,7 @@ export function encodeAffineScan(
     return buf;
   };
   const { L, C, nb } = plan;
+  const on = (phase: number) => !options.phases || options.phases.includes(phase);
   let subgroups = false;
   if (plan.kernel === 'diagonal') {
     const u = uniformBuffer(d, new Uint32Array([B, T, n, L, C, n, 0, 0]));
@@ -117,9 +129,10 @@ export function encodeAffineScan(
     const carry = make(4 * B * C * n);
     const status = make(4 * B);
     subgroups = (options.subgroups ?? true) && hasSubgroups(ctx);
-    run(DIAG_AGG_WGSL, u, [bufs.a, bufs.b, agg], grid(B * C * n));
-    run(subgroups ? CARRY_SUBGROUP_WGSL : CARRY_WGSL, u, [agg, bufs.s0, status, carry], grid(B * n, 1));
-    run(DIAG_APPLY_WGSL, u, [bufs.a, bufs.b, carry, bufs.out], grid(B * C * n));
+    if (on(1)) run(DIAG_AGG_WGSL, u, [bufs.a, bufs.b, agg], grid(B * C * n));
+    if (on(2))
+      run(subgroups ? CARRY_SUBGROUP_WGSL : CARRY_WGSL, u, [agg, bufs.s0, status, carry], grid(B * n, 1));
+    if (on(3)) run(DIAG_APPLY_WGSL, u, [bufs.a, bufs.b, carry, bufs.out], grid(B * C * n));
   } else if (plan.kernel === 'sequential') {
     const u = uniformBuffer(d, new Uint32Array([B, T, n, 0, 0, 0, 0, 0]));
     scratch.push(u);
@@ -133,23 +146,28 @@ export function encodeAffineScan(
     const aggV = make(4 * items * K);
     const carry = make(4 * items * K);
     if (plan.kernel === 'small') {
-      run(matAggSmallWgsl(K), u, [bufs.a, bufs.b, aggM, aggV], grid(items));
-      run(matCarrySmallWgsl(K), u, [aggM, aggV, bufs.s0, carry], grid(B * nb, 1));
-      run(matApplySmallWgsl(K), u, [bufs.a, bufs.b, carry, bufs.out], grid(items));
+      if (on(1)) run(matAggSmallWgsl(K), u, [bufs.a, bufs.b, aggM, aggV], grid(items));
+      if (on(2)) run(matCarrySmallWgsl(K), u, [aggM, aggV, bufs.s0, carry], grid(B * nb, 1));
+      if (on(3)) run(matApplySmallWgsl(K), u, [bufs.a, bufs.b, carry, bufs.out], grid(items));
     } else {
-      run(
-        plan.gemm ? matAggGemmWgsl(K) : matAggTiledWgsl(K),
-        u,
-        [bufs.a, bufs.b, aggM, aggV],
-        grid(items, 1),
-      );
-      run(matCarryTiledWgsl(K), u, [aggM, aggV, bufs.s0, carry], grid(B * nb, 1));
-      run(
-        matApplyTiledWgsl(K),
-        u,
-        [bufs.a, bufs.b, carry, bufs.out],
-        grid(Math.ceil(items / tiledApplyGroup(K)), 1),
-      );
+      const wgBytes = d.limits.maxComputeWorkgroupStorageSize;
+      const wanted = options.tiledAggregate ?? (plan.gemm ? 'gemm' : 'column');
+      // An explicit variant that does not apply or fit falls back to the column kernel.
+      const agg =
+        wanted === 'gemm' && gemmApplies(K) && gemmShape(K).bytes <= wgBytes
+          ? matAggGemmWgsl(K)
+          : wanted === 'staged' && 4 * (2 * K * K + 2 * K) <= wgBytes
+            ? matAggStagedWgsl(K)
+            : matAggTiledWgsl(K);
+      if (on(1)) run(agg, u, [bufs.a, bufs.b, aggM, aggV], grid(items, 1));
+      if (on(2)) run(matCarryTiledWgsl(K), u, [aggM, aggV, bufs.s0, carry], grid(B * nb, 1));
+      if (on(3))
+        run(
+          matApplyTiledWgsl(K),
+          u,
+          [bufs.a, bufs.b, carry, bufs.out],
+          grid(Math.ceil(items / tiledApplyGroup(K)), 1),
+        );
     }
   }
   return { plan, subgroups, scratch };

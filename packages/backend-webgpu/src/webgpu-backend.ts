@@ -70,6 +70,8 @@ export interface WebGpuBackendOptions extends GpuOptions {
   readonly scanBufferBytes?: number;
   /** At most this many chunks per sequence in the chunked scans (default: chosen per problem size). */
   readonly scanMaxChunks?: number;
+  /** Phase-1 kernel of the tiled dense/block scans (see `ScanEncodeOptions.tiledAggregate`). */
+  readonly scanTiledAggregate?: 'column' | 'staged' | 'gemm';
 }
 
 /** The WebGPU backend: a ScanBackend, a DeviceSolver, and the device it runs on. */
@@ -140,6 +142,7 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
               algorithm: options.scanAlgorithm,
               subgroups: options.subgroups,
               maxChunks: options.scanMaxChunks,
+              tiledAggregate: options.scanTiledAggregate,
             },
           );
           pass.end();

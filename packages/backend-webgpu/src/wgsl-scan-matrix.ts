@@ -494,3 +494,85 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 }
 `;
 }
+
+/**
+ * Staged phase 1 (same thread layout as {@link matAggTiledWgsl}): each step's operator is copied into
+ * workgroup memory with coalesced loads, and the loads of step t + 1 are issued into registers before
+ * step t is computed (software pipelining), so their latency overlaps the arithmetic.
+ */
+export function matAggStagedWgsl(K: number): string {
+  const { R, E, threads } = tiledShape(K);
+  const PER = Math.ceil((K * K) / threads);
+  const P = K + 1;
+  return /* wgsl */ `
+${MAT_UNIFORM_WGSL}
+${constants(K)}
+const R: u32 = ${R}u;
+const E: u32 = ${E}u;
+const W: u32 = ${threads}u;
+const PER: u32 = ${PER}u;
+const P: u32 = ${P}u;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> bb: array<f32>;
+@group(0) @binding(3) var<storage, read_write> aggM: array<f32>;
+@group(0) @binding(4) var<storage, read_write> aggV: array<f32>;
+var<workgroup> M: array<f32, ${K * K}>;
+var<workgroup> As: array<f32, ${K * P}>;
+var<workgroup> v: array<f32, ${K}>;
+@compute @workgroup_size(${threads})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let cid = wid.x + wid.y * nwg.x;
+  if (cid >= p.B * p.C * p.nb) { return; }
+  let blk = cid % p.nb;
+  let c = (cid / p.nb) % p.C;
+  let b = cid / (p.nb * p.C);
+  let t0 = c * p.L;
+  let t1 = min(t0 + p.L, p.T);
+  let j = lid % K;
+  let r0 = lid / K;
+  var acc: array<f32, ${E}>;
+  for (var q = 0u; q < E; q++) { acc[q] = select(0.0, 1.0, r0 + q * R == j); }
+  var nv = 0.0;
+  var pre: array<f32, ${PER}>;
+  let e0 = ((b * p.T + t0) * p.nb + blk) * KK;
+  for (var u = 0u; u < PER; u++) { pre[u] = a[e0 + min(lid + u * W, KK - 1u)]; }
+  for (var t = t0; t < t1; t++) {
+    let e = (b * p.T + t) * p.nb + blk;
+    for (var u = 0u; u < PER; u++) {
+      let q = lid + u * W;
+      if (q < KK) { As[(q / K) * P + q % K] = pre[u]; }
+    }
+    for (var q = 0u; q < E; q++) {
+      let i = r0 + q * R;
+      if (i < K) { M[i * K + j] = acc[q]; }
+    }
+    if (lid < K) { v[lid] = nv; }
+    if (t + 1u < t1) {
+      let en = (e + p.nb) * KK;
+      for (var u = 0u; u < PER; u++) { pre[u] = a[en + min(lid + u * W, KK - 1u)]; }
+    }
+    workgroupBarrier();
+    for (var q = 0u; q < E; q++) { acc[q] = 0.0; }
+    for (var k = 0u; k < K; k++) {
+      let m = M[k * K + j];
+      for (var q = 0u; q < E; q++) {
+        let i = min(r0 + q * R, K - 1u);
+        acc[q] += As[i * P + k] * m;
+      }
+    }
+    if (lid < K) {
+      var s = bb[e * K + lid];
+      for (var k = 0u; k < K; k++) { s += As[lid * P + k] * v[k]; }
+      nv = s;
+    }
+    workgroupBarrier();
+  }
+  for (var q = 0u; q < E; q++) {
+    let i = r0 + q * R;
+    if (i < K) { aggM[cid * KK + i * K + j] = acc[q]; }
+  }
+  if (lid < K) { aggV[cid * K + lid] = nv; }
+}
+`;
+}

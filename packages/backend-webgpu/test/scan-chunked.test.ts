@@ -187,6 +187,22 @@ describe.skipIf(typeof base === 'string')(
       }
     });
 
+    it('every phase-1 variant of the tiled kernels (column, staged, gemm) agrees with the loop', async () => {
+      for (const variant of ['column', 'staged', 'gemm'] as const) {
+        const gpu = await backendWith({ scanMaxChunks: 11, scanTiledAggregate: variant });
+        for (const [n, T] of [
+          [8, 97],
+          [16, 83],
+          [12, 61],
+        ] as const) {
+          const r = await runCase(gpu, { structure: 'dense', K: n, B: 2, T, n, transpose: n === 12 });
+          expect(r.err, `${variant} n=${n}`).toBeLessThanOrEqual(TOL);
+        }
+        const r = await runCase(gpu, { structure: 'block', K: 6, B: 2, T: 89, n: 18, reverse: true });
+        expect(r.err, `${variant} block k=6`).toBeLessThanOrEqual(TOL);
+      }
+    });
+
     it('block k ∈ {2, 3, 5}: many chunks and carry segments, batch 2, reverse + transpose', async () => {
       // 300 chunks: each of the 64 carry threads composes a segment of ≥ 4 chunk maps.
       const gpu = await backendWith({ scanMaxChunks: 300 });
