@@ -16,7 +16,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Structure } from '@antler/core';
 import { acquireGpu, readBack, storageBuffer, uniformBuffer } from '../src/gpu-context.js';
-import { encodeAffineScan } from '../src/scan-encode.js';
+import { encodeAffineScan, type ScanEncodeOptions } from '../src/scan-encode.js';
 import { planScan, type ScanAlgorithm } from '../src/scan-plan.js';
 import { pipeline } from '../src/pipelines.js';
 import { grid, THREAD_INDEX_WGSL, WG } from '../src/wgsl-common.js';
@@ -103,7 +103,7 @@ function allocate(c: Config) {
 async function timeScan(
   c: Config,
   bufs: ReturnType<typeof allocate>,
-  algorithm: ScanAlgorithm,
+  options: ScanEncodeOptions,
 ): Promise<number> {
   const t0 = performance.now();
   const scratch: GPUBuffer[] = [];
@@ -120,9 +120,13 @@ async function timeScan(
           4 * c.n,
         );
     const pass = enc.beginComputePass();
-    const e = encodeAffineScan(ctx, pass, { structure: c.structure, K: c.K, B: c.B, T: w, n: c.n }, bufs, {
-      algorithm,
-    });
+    const e = encodeAffineScan(
+      ctx,
+      pass,
+      { structure: c.structure, K: c.K, B: c.B, T: w, n: c.n },
+      bufs,
+      options,
+    );
     pass.end();
     d.queue.submit([enc.finish()]);
     scratch.push(...e.scratch);
@@ -133,12 +137,12 @@ async function timeScan(
   return s;
 }
 
-async function median(c: Config, bufs: ReturnType<typeof allocate>, algorithm: ScanAlgorithm) {
-  const first = await timeScan(c, bufs, algorithm); // warm-up (pipeline creation)
+async function median(c: Config, bufs: ReturnType<typeof allocate>, options: ScanEncodeOptions) {
+  const first = await timeScan(c, bufs, options); // warm-up (pipeline creation)
   const reps = first > 2 ? 0 : first > 0.5 ? 1 : 3;
   if (reps === 0) return { seconds: first, runs: 1, note: 'single run (includes pipeline creation)' };
   const ts: number[] = [];
-  for (let i = 0; i < reps; i++) ts.push(await timeScan(c, bufs, algorithm));
+  for (let i = 0; i < reps; i++) ts.push(await timeScan(c, bufs, options));
   ts.sort((x, y) => x - y);
   return { seconds: ts[Math.floor(ts.length / 2)], runs: reps, note: `median of ${reps} after 1 warm-up` };
 }
@@ -173,9 +177,9 @@ for (const c of [
 ] as Config[]) {
   c.T = scaleT(c.T);
   const bufs = allocate(c);
-  await timeScan(c, bufs, 'chunked');
+  await timeScan(c, bufs, { algorithm: 'chunked' });
   const x = await readStates(bufs.out, c.B * c.T * c.n);
-  await timeScan(c, bufs, 'sequential');
+  await timeScan(c, bufs, { algorithm: 'sequential' });
   const y = await readStates(bufs.out, c.B * c.T * c.n);
   let err = 0;
   for (let i = 0; i < x.length; i++) err = Math.max(err, Math.abs(x[i] - y[i]) / (1 + Math.abs(y[i])));
@@ -263,20 +267,37 @@ for (const c of configs) {
   const bufs = allocate(c);
   const bytes = 4 * c.B * c.T * (stepOf(c) + 2 * c.n);
   const plan = planScan(c.structure, c.K, c.B, bufs.Tw, c.n, d.limits);
+  // Tiled configurations: every phase-1 variant, and each phase alone (profiling).
+  const runs: { algorithm: ScanAlgorithm; variant?: 'column' | 'staged' | 'gemm'; phases?: number[] }[] = [];
   for (const algorithm of ['chunked', 'sequential'] as ScanAlgorithm[]) {
     // The sequential kernels at n = 32, T = 1e6 would take tens of seconds: measured at T = 1e5 only.
     if (algorithm === 'sequential' && c.T > 1e5 && c.structure === 'dense' && c.n >= 32) continue;
-    const m = await median(c, bufs, algorithm);
+    if (algorithm === 'chunked' && plan.kernel === 'tiled')
+      for (const variant of ['column', 'staged', 'gemm'] as const) {
+        if (variant === 'gemm' && !(c.K % 4 === 0 && c.K >= 16)) continue;
+        runs.push({ algorithm, variant });
+        if (c.T <= 1e5 || c.n <= 8)
+          for (const ph of [1, 2, 3]) runs.push({ algorithm, variant, phases: [ph] });
+      }
+    else runs.push({ algorithm });
+  }
+  for (const run of runs) {
+    const m = await median(c, bufs, {
+      algorithm: run.algorithm,
+      tiledAggregate: run.variant,
+      phases: run.phases,
+    });
     const r = {
       ...c,
-      algorithm,
-      kernel:
-        algorithm === 'chunked' ? `${plan.kernel}${plan.gemm ? ' (4×4 register tiles)' : ''}` : 'sequential',
-      chunks: algorithm === 'chunked' ? plan.C : 1,
+      algorithm: run.algorithm,
+      kernel: run.algorithm === 'chunked' ? plan.kernel : 'sequential',
+      phase1: run.variant,
+      phasesTimed: run.phases ?? 'all',
+      chunks: run.algorithm === 'chunked' ? plan.C : 1,
       window: bufs.Tw,
       windows: Math.ceil(c.T / bufs.Tw),
       ms: +(m.seconds * 1000).toFixed(3),
-      effectiveGBs: +(bytes / m.seconds / 1e9).toFixed(1),
+      effectiveGBs: run.phases ? undefined : +(bytes / m.seconds / 1e9).toFixed(1),
       timing: m.note,
     };
     results.push(r);
