@@ -113,7 +113,34 @@ export function affineChunkAggregate(
       const n2 = 2 * n;
       const n3 = 3 * n;
       for (let base = 0; base < av.length; base += 4 * n) {
-        for (let i = 0; i < n; i++) {
+        let i = 0;
+        // Two lanes per iteration: twice the independent work between the loop's bookkeeping.
+        for (; i + 2 <= n; i += 2) {
+          const j = base + i;
+          const a0 = av[j];
+          const a1 = av[j + n];
+          const a2 = av[j + n2];
+          const a3 = av[j + n3];
+          const e0 = av[j + 1];
+          const e1 = av[j + n + 1];
+          const e2 = av[j + n2 + 1];
+          const e3 = av[j + n3 + 1];
+          const m01 = a1 * a0;
+          const m23 = a3 * a2;
+          const q01 = e1 * e0;
+          const q23 = e3 * e2;
+          const c01 = a1 * bv[j] + bv[j + n];
+          const c23 = a3 * bv[j + n2] + bv[j + n3];
+          const d01 = e1 * bv[j + 1] + bv[j + n + 1];
+          const d23 = e3 * bv[j + n2 + 1] + bv[j + n3 + 1];
+          const m03 = m23 * m01;
+          const q03 = q23 * q01;
+          cv[i] = m03 * cv[i] + (m23 * c01 + c23);
+          cv[i + 1] = q03 * cv[i + 1] + (q23 * d01 + d23);
+          mv[i] *= m03;
+          mv[i + 1] *= q03;
+        }
+        for (; i < n; i++) {
           const j = base + i;
           const a0 = av[j];
           const a1 = av[j + n];
