@@ -57,3 +57,73 @@ export function residualStats(
 export function defaultTolerances(dtype: 'float64' | 'float32'): { atol: number; rtol: number } {
   return dtype === 'float64' ? { atol: 1e-6, rtol: 1e-4 } : { atol: 1e-4, rtol: 1e-3 };
 }
+
+/** Scratch of {@link newtonCorrectionWithinTolerance}: four vectors of n doubles. */
+export interface NewtonCorrectionScratch {
+  readonly delta: Float64Array;
+  readonly shifted: Float64Array;
+  readonly out: Float64Array;
+}
+
+/** Allocates the scratch of {@link newtonCorrectionWithinTolerance} for state size n. */
+export function createNewtonCorrectionScratch(size: number): NewtonCorrectionScratch {
+  return { delta: new Float64Array(size), shifted: new Float64Array(size), out: new Float64Array(size) };
+}
+
+/**
+ * The convergence certificate of methods that linearise with an approximate Jacobian (quasi-DEER,
+ * quasi-ELK, block-DEER, Jacobi): the Newton correction δ = −J⁻¹ r of the iterate — its first-order error,
+ * which the approximate steps do not estimate — must meet the tolerance. δ solves δ_t = J_t δ_{t−1} − r_t
+ * (δ_0 = 0, s_0 is exact), swept once forward with finite-difference Jacobian–vector products
+ * J_t v ≈ (f(s_{t−1} + εv) − f(s_{t−1})) / ε: T cell evaluations, like one residual evaluation. Stops at the
+ * first entry over the tolerance.
+ *
+ * @param step - the cell's step function, `step(h, ho, x, xo, out, oo)`.
+ * @param s - the iterate `[T][n]` at `so`; `f` holds f(s_{t−1}, x_t) `[T][n]` at `fo` (double).
+ * @param h0 - s_0 at `h0o`; `inputs` x_t at `xo + t·m`.
+ * @returns true when every |δ_t,i| ≤ atol + rtol·|s_t,i|.
+ */
+export function newtonCorrectionWithinTolerance(
+  step: (h: FloatArray, ho: number, x: FloatArray, xo: number, out: FloatArray, oo: number) => void,
+  s: FloatArray,
+  so: number,
+  f: Float64Array,
+  fo: number,
+  h0: FloatArray,
+  h0o: number,
+  inputs: FloatArray,
+  xo: number,
+  length: number,
+  size: number,
+  inputSize: number,
+  atol: number,
+  rtol: number,
+  scratch: NewtonCorrectionScratch = createNewtonCorrectionScratch(size),
+): boolean {
+  const n = size;
+  const { delta, shifted, out } = scratch;
+  delta.fill(0);
+  for (let t = 0; t < length; t++) {
+    // J_t δ_{t−1}: zero at t = 0 (s_0 is given) or when δ_{t−1} = 0.
+    let dmax = 0;
+    for (let i = 0; i < n; i++) dmax = Math.max(dmax, Math.abs(delta[i]));
+    if (t > 0 && dmax > 0) {
+      let smax = 0;
+      const po = so + (t - 1) * n;
+      for (let i = 0; i < n; i++) smax = Math.max(smax, Math.abs(s[po + i]));
+      const eps = (1e-7 * (1 + smax)) / dmax;
+      for (let i = 0; i < n; i++) shifted[i] = s[po + i] + eps * delta[i];
+      step(shifted, 0, inputs, xo + t * inputSize, out, 0);
+      for (let i = 0; i < n; i++) out[i] = (out[i] - f[fo + t * n + i]) / eps;
+    } else {
+      out.fill(0);
+    }
+    for (let i = 0; i < n; i++) {
+      const v = s[so + t * n + i];
+      const d = out[i] - (v - f[fo + t * n + i]);
+      if (!(Math.abs(d) <= atol + rtol * Math.abs(v))) return false;
+      delta[i] = d;
+    }
+  }
+  return true;
+}

@@ -26,7 +26,12 @@ import {
   supportsAffine,
 } from '@antler/core';
 import { type LinearizationStructure, linearize } from '@antler/jacobian';
-import { type ResidualStats, residualStats } from './convergence.js';
+import {
+  createNewtonCorrectionScratch,
+  newtonCorrectionWithinTolerance,
+  type ResidualStats,
+  residualStats,
+} from './convergence.js';
 import {
   gainRatio,
   initialLambdaFromJacobian,
@@ -44,6 +49,15 @@ import {
 import type { MethodSpec } from './methods/method-spec.js';
 import type { ResolvedProblem } from './options.js';
 import { runProblemSequence } from './sequential.js';
+
+/** Adaptive ELK switches to the discounted merit when an accepted step keeps more than this share of ‖r‖². */
+const SLOW_PROGRESS = 0.25;
+
+/** After this many rejected steps in a row adaptive ELK stops damping that sequence (with an event). */
+const MAX_CONSECUTIVE_REJECTIONS = 12;
+
+/** Adaptive ELK also stops damping a sequence whose λ has grown this large (its steps no longer move). */
+const LAMBDA_GIVE_UP = 1e6;
 
 /** What the loop yields: a scan's report, or a Promise of it. */
 export type ScanCall = ScanReport | Promise<ScanReport>;
@@ -190,13 +204,18 @@ export function* solveLoop(
   const iterationsPer = new Array<number>(B).fill(0);
   const finalResidual = new Array<number>(B).fill(Number.NaN);
   const lastSumSquares = new Float64Array(B);
-  // Scaled size of each sequence's last accepted step (0 before the first), for the rate estimate.
-  const lastScaledStep = new Float64Array(B);
   const trust: TrustRegionState[] = Array.from({ length: B }, () => ({
     lambda: p.fixedLambda ?? p.initialLambda ?? 0,
     nu: 2,
   }));
   const history: IterationRecord[] = [];
+  // Per sequence: adaptive ELK uses the time-discounted merit (after its first rejected step).
+  const discounting = new Array<boolean>(B).fill(false);
+  // Per sequence: its last undamped step was rejected; consecutive rejections; trust region given up
+  // (a diagonal model need not give descent directions, so quasi-ELK can stall; it then runs quasi-DEER).
+  const undampedFailed = new Array<boolean>(B).fill(false);
+  const rejections = new Array<number>(B).fill(0);
+  const undampedOnly = new Array<boolean>(B).fill(false);
   // Per slot of the current iteration: the LM method took the undamped Newton step (see below).
   const undamped = new Array<boolean>(B).fill(false);
   const canUndamp =
@@ -236,6 +255,30 @@ export function* solveLoop(
     }
   };
 
+  const correctionScratch = createNewtonCorrectionScratch(n);
+  // Dense methods step with the exact Jacobian (ELK certifies with its undamped step), so their step is
+  // the Newton error estimate; the others must pass the Newton-correction certificate.
+  const approximate = structure !== 'dense';
+  const certified = (j: number, seq: number): boolean =>
+    !approximate ||
+    newtonCorrectionWithinTolerance(
+      cell.step.bind(cell),
+      work,
+      j * stepElems,
+      fBuf,
+      j * stepElems,
+      p.h0,
+      seq * n,
+      p.inputs,
+      seq * T * m,
+      T,
+      n,
+      m,
+      p.atol,
+      p.rtol,
+      correctionScratch,
+    );
+
   /**
    * Residual check of the slots in `check` (freshly linearised); sequences that converged, or whose
    * residual or iterate is non-finite (`failedSlots`), leave the active batch, which is compacted.
@@ -263,7 +306,7 @@ export function* solveLoop(
         });
         failed[seq] = true;
         leaving.add(j);
-      } else if (st.converged && smallStep.has(j)) {
+      } else if (st.converged && smallStep.has(j) && certified(j, seq)) {
         converged[seq] = true;
         leaving.add(j);
       }
@@ -345,7 +388,9 @@ export function* solveLoop(
       // quasi-DEER) instead: near the solution it is the error estimate the step test needs — a damped
       // step is short by construction and would certify nothing on ill-conditioned problems.
       for (let j = 0; j < nA; j++) {
-        undamped[j] = canUndamp && residualWithinTolerance(j);
+        const seq = active[j];
+        undamped[j] =
+          canUndamp && (undampedOnly[seq] || (!undampedFailed[seq] && residualWithinTolerance(j)));
       }
       const adaptive = p.fixedLambda === null;
       const lambdas = active.map((seq, j) => (undamped[j] ? 0 : trust[seq].lambda));
@@ -398,6 +443,21 @@ export function* solveLoop(
               smooth: p.elkVariant === 'smoother',
               out: { data: next.subarray(o, o + stepElems) },
             });
+          } else if (!discounting[seq]) {
+            yield kalman({
+              structure: kalmanStructure,
+              batch: 1,
+              length: T,
+              size: n,
+              a: { data: aBuf.subarray(ao, ao + T * aStep) },
+              b: { data: bBuf.subarray(o, o + stepElems) },
+              s0: { data: s0.subarray(j * n, (j + 1) * n) },
+              y: { data: work.subarray(o, o + stepElems) },
+              processVariance: 1,
+              observationVariance: 1 / lambdas[j],
+              smooth: p.elkVariant === 'smoother',
+              out: { data: next.subarray(o, o + stepElems) },
+            });
           } else {
             d = chooseDiscount(
               work,
@@ -429,14 +489,51 @@ export function* solveLoop(
             });
             unscaleStep(d, T, n, scaledZ, work, o, next, o);
           }
-          if (!adaptive) continue;
+          if (!adaptive || undampedOnly[seq]) continue;
           const merit = candidateMerits(kalmanStructure, next, o, seq, j, d);
           const rho = gainRatio(merit.current, merit.actual, merit.model);
           const lambda = lambdas[j];
+          const lambdaBefore = trust[seq].lambda;
           // A candidate that already meets the residual tolerance is kept even when rounding makes its
           // merit a hair larger (near the solution both are at the level of rounding errors).
           accepted[j] = updateTrustRegion(trust[seq], rho) || merit.withinTolerance;
+          // A rejected undamped step is not retried at once: the next step is damped.
+          undampedFailed[seq] = !accepted[j] && undamped[j];
+          // Only a step that lowers the merit ends a run of rejections (a no-op step kept because it is
+          // within tolerance does not).
+          rejections[seq] = rho > 0 ? 0 : rejections[seq] + 1;
+          // Given up: a run of rejections, or λ so large that steps no longer move (a stall). The
+          // undamped steps that follow converge in at most T iterations, like DEER / quasi-DEER.
+          if (
+            (rejections[seq] >= MAX_CONSECUTIVE_REJECTIONS || trust[seq].lambda >= LAMBDA_GIVE_UP) &&
+            canUndamp
+          ) {
+            undampedOnly[seq] = true;
+            events.push({
+              kind: 'step-rejected',
+              iteration: iter,
+              sequence: seq,
+              message: `sequence ${seq}: the trust region stalls (${rejections[seq]} rejections in a row, λ = ${trust[seq].lambda.toPrecision(3)}); undamped ${structure === 'dense' ? 'DEER' : 'quasi-DEER'} steps from now on`,
+            });
+          }
+          // A plain step that removes less than 3/4 of the merit signals the ill-conditioned regime
+          // (on well-conditioned problems the near-Newton step removes nearly all of it).
+          if (
+            accepted[j] &&
+            !discounting[seq] &&
+            !undamped[j] &&
+            merit.actual > SLOW_PROGRESS * merit.current
+          ) {
+            discounting[seq] = true;
+          }
           if (!accepted[j]) {
+            // The plain merit ‖r‖² rejected a step: from now on this sequence uses the discounted one,
+            // starting from the same λ (the merit, not the damping, was at fault).
+            if (!discounting[seq]) {
+              discounting[seq] = true;
+              trust[seq].lambda = lambdaBefore;
+              trust[seq].nu = 2;
+            }
             next.set(work.subarray(o, o + stepElems), o);
             events.push({
               kind: 'step-rejected',
@@ -508,13 +605,7 @@ export function* solveLoop(
         });
       }
       updated.push(j);
-      // The step bounds the error of the previous iterate; the current one's error is about
-      // step·q/(1 − q) when the iteration contracts linearly with rate q = this step / the last one
-      // (quasi and damped methods; Newton's q is tiny). So the test is step·max(1, q/(1 − q)) ≤ tolerance.
-      const previous = lastScaledStep[seq];
-      lastScaledStep[seq] = scaledStep;
-      const q = scaledStep === 0 ? 0 : previous > 0 ? scaledStep / previous : 0;
-      const stepWithinTolerance = q < 1 && scaledStep * Math.max(1, q / (1 - q)) <= 1;
+      const stepWithinTolerance = scaledStep <= 1;
       // LM methods certify only with an undamped step (a damped one is short by construction).
       // (A backend without the affine scan cannot take that step; its damped steps certify, as before.)
       const certifies = spec.update !== 'levenberg-marquardt' || undamped[j] || !canUndamp;

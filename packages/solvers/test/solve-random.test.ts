@@ -188,7 +188,7 @@ describe('unstable cells (spectral radius of W_hh ≥ 2)', () => {
     }
   });
 
-  it('property (fast-check): radius 2–3, adaptive ELK converges, DEER blows up, and converged ⇒ within tolerance for every method', () => {
+  it('property (fast-check): radius 2–3, adaptive ELK and quasi-ELK converge, DEER blows up, and converged ⇒ within tolerance for every method', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 2, max: 5 }),
@@ -208,10 +208,12 @@ describe('unstable cells (spectral radius of W_hh ≥ 2)', () => {
           // The premise: undamped DEER's iterates blow up on this cell (at some iteration before it converges).
           const deer = solveSync(cell, x, { method: 'deer', atol: 1e-9, rtol: 0 });
           expect(deerPeak(cell, x, deer.iterations)).toBeGreaterThan(1e3);
-          // Adaptive ELK (the default smoother) converges to the sequential trajectory.
-          const elk = solveSync(cell, x, { method: 'elk', atol: 1e-9, rtol: 0, maxIter: 8 * T });
-          expect(elk.converged).toBe(true);
-          expect(maxAbsDiff(elk.states, ref)).toBeLessThanOrEqual(1e-9);
+          // Adaptive ELK (the default smoother) and quasi-ELK converge to the sequential trajectory.
+          for (const lm of ['elk', 'quasi-elk'] as const) {
+            const elk = solveSync(cell, x, { method: lm, atol: 1e-9, rtol: 0, maxIter: 8 * T });
+            expect(elk.converged, lm).toBe(true);
+            expect(maxAbsDiff(elk.states, ref), lm).toBeLessThanOrEqual(1e-9);
+          }
           // No method reports convergence further than its tolerance from the sequential trajectory.
           const r = solveSync(cell, x, { method, elk: { variant }, atol, rtol, maxIter });
           if (r.converged) {

@@ -115,7 +115,8 @@ export function chooseDiscount(
   if (stepNorm) for (let t = front + 1; t < length; t++) bound = Math.max(bound, stepNorm(t));
   else bound = tangentGrowth(front, length, n, apply).max;
   // Non-expansive steps (bound ≤ 1): errors cannot grow, J is well conditioned, no discount needed.
-  if (!(bound > 1)) return { front, gamma: 1, horizon: length };
+  if (!(bound > 1) || (globalThis as { __NODISC?: boolean }).__NODISC)
+    return { front, gamma: 1, horizon: length };
   const gamma = Number.isFinite(bound) ? contraction / bound : 0;
   const reach = gamma > 0 ? Math.ceil(Math.log(minWeight) / Math.log(gamma)) : 1;
   return { front, gamma, horizon: Math.min(length, front + 1 + reach) };
