@@ -58,7 +58,7 @@ export function defaultTolerances(dtype: 'float64' | 'float32'): { atol: number;
   return dtype === 'float64' ? { atol: 1e-6, rtol: 1e-4 } : { atol: 1e-4, rtol: 1e-3 };
 }
 
-/** Scratch of {@link newtonCorrectionWithinTolerance}: four vectors of n doubles. */
+/** Scratch of {@link newtonCorrectionWithinTolerance}: three vectors of n doubles. */
 export interface NewtonCorrectionScratch {
   readonly delta: Float64Array;
   readonly shifted: Float64Array;
@@ -80,7 +80,7 @@ export function createNewtonCorrectionScratch(size: number): NewtonCorrectionScr
  *
  * @param step - the cell's step function, `step(h, ho, x, xo, out, oo)`.
  * @param s - the iterate `[T][n]` at `so`; `f` holds f(s_{t−1}, x_t) `[T][n]` at `fo` (double).
- * @param h0 - s_0 at `h0o`; `inputs` x_t at `xo + t·m`.
+ * @param inputs - x_t at `xo + t·m` (s_0 needs no argument: it is exact, and f already holds f(s_0, x_1)).
  * @returns true when every |δ_t,i| ≤ atol + rtol·|s_t,i|.
  */
 export function newtonCorrectionWithinTolerance(
@@ -89,8 +89,6 @@ export function newtonCorrectionWithinTolerance(
   so: number,
   f: Float64Array,
   fo: number,
-  h0: FloatArray,
-  h0o: number,
   inputs: FloatArray,
   xo: number,
   length: number,

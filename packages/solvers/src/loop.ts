@@ -267,8 +267,6 @@ export function* solveLoop(
       j * stepElems,
       fBuf,
       j * stepElems,
-      p.h0,
-      seq * n,
       p.inputs,
       seq * T * m,
       T,
