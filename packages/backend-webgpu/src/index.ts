@@ -43,6 +43,7 @@ export {
   type ScanKernel,
   type ScanLimits,
   type ScanPlan,
+  type TiledAggregate,
   tiledFits,
   timeWindow,
 } from './scan-plan.js';

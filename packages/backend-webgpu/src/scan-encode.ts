@@ -6,12 +6,10 @@
 import type { Structure } from '@antler/core';
 import { type GpuContext, storageBuffer, uniformBuffer } from './gpu-context.js';
 import { pipeline } from './pipelines.js';
-import { planScan, type ScanAlgorithm, type ScanPlan } from './scan-plan.js';
+import { planScan, type ScanAlgorithm, type ScanPlan, type TiledAggregate } from './scan-plan.js';
 import { grid } from './wgsl-common.js';
 import { CARRY_WGSL, DIAG_AGG_WGSL, DIAG_APPLY_WGSL, matrixSequentialWgsl } from './wgsl-scan.js';
 import {
-  gemmApplies,
-  gemmShape,
   matAggGemmWgsl,
   matAggStagedWgsl,
   matAggSmallWgsl,
@@ -52,12 +50,8 @@ export interface ScanEncodeOptions {
   readonly subgroups?: boolean;
   /** At most this many chunks per sequence (default: chosen from the problem size; tests force long chunks). */
   readonly maxChunks?: number;
-  /**
-   * Phase-1 kernel of the tiled family (default: `gemm` where {@link ScanPlan.gemm} says it fits, else
-   * `column`): `column` reads A_t through the cache, `staged` copies it into workgroup memory one step
-   * ahead, `gemm` uses 4×4 register tiles (ignored where it does not apply).
-   */
-  readonly tiledAggregate?: 'column' | 'staged' | 'gemm';
+  /** Phase-1 kernel of the tiled family (default `staged` where it fits; see {@link TiledAggregate}). */
+  readonly tiledAggregate?: TiledAggregate;
   /** Encode only these phases (1 aggregate, 2 carry, 3 apply): for profiling; the result is then partial. */
   readonly phases?: readonly number[];
 }
@@ -100,7 +94,17 @@ export function encodeAffineScan(
 ): EncodedScan {
   const d = ctx.device;
   const { structure, K, B, T, n } = shape;
-  const plan = planScan(structure, K, B, T, n, d.limits, options.algorithm ?? 'chunked', options.maxChunks);
+  const plan = planScan(
+    structure,
+    K,
+    B,
+    T,
+    n,
+    d.limits,
+    options.algorithm ?? 'chunked',
+    options.maxChunks,
+    options.tiledAggregate,
+  );
   const scratch: GPUBuffer[] = [];
   const run = (code: string, u: GPUBuffer, list: GPUBuffer[], g: [number, number]) => {
     const pipe = pipeline(d, code);
@@ -150,13 +154,10 @@ export function encodeAffineScan(
       if (on(2)) run(matCarrySmallWgsl(K), u, [aggM, aggV, bufs.s0, carry], grid(B * nb, 1));
       if (on(3)) run(matApplySmallWgsl(K), u, [bufs.a, bufs.b, carry, bufs.out], grid(items));
     } else {
-      const wgBytes = d.limits.maxComputeWorkgroupStorageSize;
-      const wanted = options.tiledAggregate ?? (plan.gemm ? 'gemm' : 'column');
-      // An explicit variant that does not apply or fit falls back to the column kernel.
       const agg =
-        wanted === 'gemm' && gemmApplies(K) && gemmShape(K).bytes <= wgBytes
+        plan.aggregate === 'gemm'
           ? matAggGemmWgsl(K)
-          : wanted === 'staged' && 4 * (2 * K * K + 2 * K) <= wgBytes
+          : plan.aggregate === 'staged'
             ? matAggStagedWgsl(K)
             : matAggTiledWgsl(K);
       if (on(1)) run(agg, u, [bufs.a, bufs.b, aggM, aggV], grid(items, 1));

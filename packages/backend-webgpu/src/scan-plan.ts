@@ -4,7 +4,14 @@
  * into chunks, and how many time steps fit in one upload window under the device's buffer limits.
  */
 import { ShapeError, type Structure } from '@antler/core';
-import { gemmApplies, gemmShape, SMALL_K, tiledApplyGroup, tiledShape } from './wgsl-scan-matrix.js';
+import {
+  gemmApplies,
+  gemmShape,
+  SMALL_K,
+  stagedBytes,
+  tiledApplyGroup,
+  tiledShape,
+} from './wgsl-scan-matrix.js';
 
 /** Which kernels run a scan. `sequential` is the one-workgroup-per-sequence walk over t (the fallback). */
 export type ScanKernel = 'diagonal' | 'small' | 'tiled' | 'sequential';
@@ -19,12 +26,19 @@ export interface ScanLimits {
 }
 
 /**
- * A planned scan: kernel family, block size K, number of blocks nb, chunk length L and count C; `gemm`
- * when the tiled family's phase 1 uses 4×4 register tiles (K a multiple of 4, ≥ 16, and it fits).
+ * Phase-1 kernel of the tiled family: `column` reads A_t through the cache; `staged` copies it into
+ * workgroup memory one step ahead (the default where it fits: fastest on the H100); `gemm` uses 4×4
+ * register tiles (K a multiple of 4, ≥ 16; measured slower than `staged`, kept as an option).
+ */
+export type TiledAggregate = 'column' | 'staged' | 'gemm';
+
+/**
+ * A planned scan: kernel family, block size K, number of blocks nb, chunk length L and count C, and for
+ * the tiled family the phase-1 kernel (`column` elsewhere).
  */
 export interface ScanPlan {
   readonly kernel: ScanKernel;
-  readonly gemm: boolean;
+  readonly aggregate: TiledAggregate;
   readonly K: number;
   readonly nb: number;
   readonly L: number;
@@ -61,7 +75,8 @@ export function tiledFits(K: number, limits: ScanLimits): boolean {
 
 /**
  * Chooses the kernels and chunking of a scan of `structure` with blocks of K (n for dense, 1 for
- * diagonal) over B sequences of T steps of n components, with at most `maxChunks` chunks per sequence.
+ * diagonal) over B sequences of T steps of n components, with at most `maxChunks` chunks per sequence
+ * and, for the tiled family, the phase-1 kernel `aggregateWanted` where it fits.
  *
  * @example
  * ```ts
@@ -79,31 +94,38 @@ export function planScan(
   limits: ScanLimits,
   algorithm: ScanAlgorithm = 'chunked',
   maxChunks = Number.POSITIVE_INFINITY,
+  aggregateWanted: TiledAggregate = 'staged',
 ): ScanPlan {
   if (structure === 'diagonal') {
     const { L, C } = splitChunks(T, Math.min(Math.ceil((1 << 16) / (B * n)), maxChunks));
-    return { kernel: 'diagonal', gemm: false, K: 1, nb: n, L, C };
+    return { kernel: 'diagonal', aggregate: 'column', K: 1, nb: n, L, C };
   }
   const nb = n / K;
   if (algorithm === 'chunked' && K <= SMALL_K) {
     const target = Math.min(Math.ceil((1 << 16) / (B * nb)), MAX_SMALL_CHUNKS, maxChunks);
     const { L, C } = splitChunks(T, target);
-    return { kernel: 'small', gemm: false, K, nb, L, C };
+    return { kernel: 'small', aggregate: 'column', K, nb, L, C };
   }
   if (algorithm === 'chunked' && tiledFits(K, limits)) {
     const target = Math.min(Math.ceil(4096 / (B * nb)), MAX_TILED_CHUNKS, maxChunks);
     const { L, C } = splitChunks(T, target);
-    const g = gemmShape(K);
-    const gemm =
-      gemmApplies(K) &&
-      g.bytes <= limits.maxComputeWorkgroupStorageSize &&
-      g.threads <= limits.maxComputeInvocationsPerWorkgroup;
-    return { kernel: 'tiled', gemm, K, nb, L, C };
+    const wg = limits.maxComputeWorkgroupStorageSize;
+    const fits: Record<TiledAggregate, boolean> = {
+      column: true,
+      staged: stagedBytes(K) <= wg,
+      gemm:
+        gemmApplies(K) &&
+        gemmShape(K).bytes <= wg &&
+        gemmShape(K).threads <= limits.maxComputeInvocationsPerWorkgroup,
+    };
+    // A requested variant that does not apply or fit falls back to the column kernel.
+    const aggregate = fits[aggregateWanted] ? aggregateWanted : fits.staged ? 'staged' : 'column';
+    return { kernel: 'tiled', aggregate, K, nb, L, C };
   }
   const maxInv = limits.maxComputeInvocationsPerWorkgroup;
   if (pow2AtLeast(n) > maxInv || 4 * pow2AtLeast(n) > limits.maxComputeWorkgroupStorageSize)
     throw new ShapeError('size', `at most ${maxInv} for ${structure} scans on this device`, String(n));
-  return { kernel: 'sequential', gemm: false, K, nb, L: T, C: 1 };
+  return { kernel: 'sequential', aggregate: 'column', K, nb, L: T, C: 1 };
 }
 
 /**

@@ -42,7 +42,7 @@ import type { packDeviceCell } from './device-cells.js';
 import { solveCellOnDevice } from './device-solve.js';
 import { pipeline } from './pipelines.js';
 import { encodeAffineScan } from './scan-encode.js';
-import { type ScanAlgorithm, timeWindow } from './scan-plan.js';
+import { type ScanAlgorithm, type TiledAggregate, timeWindow } from './scan-plan.js';
 import { grid } from './wgsl-common.js';
 import { KALMAN_DIAG_WGSL } from './wgsl-scan.js';
 
@@ -71,7 +71,7 @@ export interface WebGpuBackendOptions extends GpuOptions {
   /** At most this many chunks per sequence in the chunked scans (default: chosen per problem size). */
   readonly scanMaxChunks?: number;
   /** Phase-1 kernel of the tiled dense/block scans (see `ScanEncodeOptions.tiledAggregate`). */
-  readonly scanTiledAggregate?: 'column' | 'staged' | 'gemm';
+  readonly scanTiledAggregate?: TiledAggregate;
 }
 
 /** The WebGPU backend: a ScanBackend, a DeviceSolver, and the device it runs on. */

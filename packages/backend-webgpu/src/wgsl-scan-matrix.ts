@@ -296,8 +296,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 
 /**
  * Tiled phase 2: one workgroup of K threads per (b, block) walks the C chunk maps in order, thread i
- * owning component i. Each map is staged into workgroup memory with coalesced loads (rows padded to
- * K + 1 floats), the state lives in workgroup memory. Bindings as {@link matCarrySmallWgsl}.
+ * owning component i. Thread i loads column i of the next chunk's map into registers while the
+ * current one is applied (coalesced across threads, latency hidden), then stages it into workgroup
+ * memory (rows padded to K + 1 floats, no bank conflicts). Bindings as {@link matCarrySmallWgsl}.
  */
 export function matCarryTiledWgsl(K: number): string {
   const P = K + 1;
@@ -318,14 +319,21 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   if (ch >= p.B * p.nb) { return; }
   let b = ch / p.nb;
   let blk = ch % p.nb;
+  var pre: array<f32, ${K}>;
+  let e0 = b * p.C * p.nb + blk;
+  for (var u = 0u; u < K; u++) { pre[u] = aggM[e0 * KK + u * K + i]; }
   var acc = s0[(b * p.nb + blk) * K + i];
   for (var c = 0u; c < p.C; c++) {
-    let e = (b * p.C + c) * p.nb + blk;
+    let e = e0 + c * p.nb;
     s[i] = acc;
     carry[e * K + i] = acc;
-    for (var q = i; q < KK; q += K) { Ms[(q / K) * P + q % K] = aggM[e * KK + q]; }
+    for (var u = 0u; u < K; u++) { Ms[u * P + i] = pre[u]; }
+    let vv = aggV[e * K + i];
+    if (c + 1u < p.C) {
+      for (var u = 0u; u < K; u++) { pre[u] = aggM[(e + p.nb) * KK + u * K + i]; }
+    }
     workgroupBarrier();
-    acc = aggV[e * K + i];
+    acc = vv;
     for (var k = 0u; k < K; k++) { acc += Ms[i * P + k] * s[k]; }
     workgroupBarrier();
   }
@@ -339,11 +347,12 @@ export function tiledApplyGroup(K: number): number {
 }
 
 /**
- * Tiled phase 3: G (b, c, block) items per workgroup, K threads each. Per step the G operators are
- * staged into workgroup memory with coalesced loads (rows padded to K + 1 floats so that thread i
- * reading row i hits distinct banks), then thread i computes row i of A_t s + b_t from the states in
- * workgroup memory. The step loop runs L times for every item so that barriers stay in uniform
- * control flow; items past T idle. Bindings as {@link matApplySmallWgsl}.
+ * Tiled phase 3: G (b, c, block) items per workgroup, K threads each. Thread i of an item loads
+ * column i of the item's next operator into registers while the current step is computed (coalesced
+ * across the item's threads, latency hidden), stages it into workgroup memory (rows padded to K + 1
+ * floats, no bank conflicts), then computes row i of A_t s + b_t from the states in workgroup memory.
+ * The step loop runs L times for every item so that barriers stay in uniform control flow; items
+ * past T idle. Bindings as {@link matApplySmallWgsl}.
  */
 export function matApplyTiledWgsl(K: number): string {
   const G = tiledApplyGroup(K);
@@ -363,36 +372,40 @@ var<workgroup> As: array<f32, ${G * K * P}>;
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let total = p.B * p.C * p.nb;
-  let first = (wid.x + wid.y * nwg.x) * G;
   let g = lid / K;
   let i = lid % K;
-  let item = first + g;
+  let item = (wid.x + wid.y * nwg.x) * G + g;
   let valid = item < total;
   let it = min(item, total - 1u);
   let blk = it % p.nb;
   let c = (it / p.nb) % p.C;
   let b = it / (p.nb * p.C);
   let base = g * K;
+  let ab = g * K * P;
+  let t0 = c * p.L;
+  let t1 = min(t0 + p.L, p.T);
+  // Element (u, i) of A_t for t = t0 + j sits at e0 + j·nb·KK + u·K + i.
+  let e0 = ((b * p.T + t0) * p.nb + blk) * KK + i;
+  let stride = p.nb * KK;
+  var pre: array<f32, ${K}>;
+  if (valid && t0 < t1) {
+    for (var u = 0u; u < K; u++) { pre[u] = a[e0 + u * K]; }
+  }
   var acc = select(0.0, carry[it * K + i], valid);
   for (var j = 0u; j < p.L; j++) {
+    let t = t0 + j;
+    let act = valid && t < t1;
     s[lid] = acc;
-    // Stage the G operators of this step: entry q of the G·K² block, coalesced across threads.
-    for (var q = lid; q < G * KK; q += G * K) {
-      let gq = q / KK;
-      let r = (q % KK) / K;
-      let col = q % K;
-      let iq = min(first + gq, total - 1u);
-      let tq = min(((iq / p.nb) % p.C) * p.L + j, p.T - 1u);
-      let eq = ((iq / (p.nb * p.C)) * p.T + tq) * p.nb + iq % p.nb;
-      As[gq * K * P + r * P + col] = a[eq * KK + r * K + col];
+    for (var u = 0u; u < K; u++) { As[ab + u * P + i] = pre[u]; }
+    if (act && t + 1u < t1) {
+      let en = e0 + (j + 1u) * stride;
+      for (var u = 0u; u < K; u++) { pre[u] = a[en + u * K]; }
     }
     workgroupBarrier();
-    let t = c * p.L + j;
-    if (valid && t < p.T) {
+    if (act) {
       let e = (b * p.T + t) * p.nb + blk;
       acc = bb[e * K + i];
-      let ro = g * K * P + i * P;
-      for (var k = 0u; k < K; k++) { acc += As[ro + k] * s[base + k]; }
+      for (var k = 0u; k < K; k++) { acc += As[ab + i * P + k] * s[base + k]; }
       outp[e * K + i] = acc;
     }
     workgroupBarrier();
@@ -493,6 +506,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   if (lid < K) { aggV[cid * K + lid] = nv; }
 }
 `;
+}
+
+/** Workgroup memory (bytes) of {@link matAggStagedWgsl}. */
+export function stagedBytes(K: number): number {
+  return 4 * (K * K + K * (K + 1) + K);
 }
 
 /**

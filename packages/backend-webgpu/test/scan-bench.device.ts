@@ -96,7 +96,10 @@ function allocate(c: Config) {
   fill(a, c.B * Tw * step, 1, scale);
   fill(b, c.B * Tw * c.n, 2, 1);
   fill(s0, c.B * c.n, 3, 1);
-  return { Tw, a, b, s0, out, destroy: () => [a, b, s0, out].forEach((x) => x.destroy()) };
+  const destroy = () => {
+    for (const x of [a, b, s0, out]) x.destroy();
+  };
+  return { Tw, a, b, s0, out, destroy };
 }
 
 /** One timed scan of T steps (in windows of Tw); returns seconds. */
@@ -187,7 +190,7 @@ for (const c of [
   checks.push({
     ...c,
     kernel: plan.kernel,
-    gemm: plan.gemm,
+    aggregate: plan.aggregate,
     C: plan.C,
     L: plan.L,
     maxRelDiffVsSequential: err,

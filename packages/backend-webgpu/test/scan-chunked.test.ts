@@ -131,11 +131,14 @@ describe('planScan (pure)', () => {
     expect(planScan('dense', 3, 1, 100, 3, limits).kernel).toBe('small');
     expect(planScan('dense', 8, 16, 1e6, 8, limits).kernel).toBe('tiled');
     expect(planScan('dense', 32, 16, 1e6, 32, limits).kernel).toBe('tiled');
-    // 4×4 register tiles in phase 1 for K = 4m ≥ 16; the column kernel otherwise.
-    expect(planScan('dense', 32, 16, 1e6, 32, limits).gemm).toBe(true);
-    expect(planScan('dense', 16, 16, 1e6, 16, limits).gemm).toBe(true);
-    expect(planScan('dense', 8, 16, 1e6, 8, limits).gemm).toBe(false);
-    expect(planScan('dense', 17, 16, 1e6, 17, limits).gemm).toBe(false);
+    // Phase 1 staged in workgroup memory where 2K² + 2K floats fit, else read through the cache; 4×4
+    // register tiles only on request and only for K = 4m ≥ 16.
+    expect(planScan('dense', 32, 16, 1e6, 32, limits).aggregate).toBe('staged');
+    expect(planScan('dense', 8, 16, 1e6, 8, limits).aggregate).toBe('staged');
+    expect(planScan('dense', 48, 16, 1e6, 48, limits).aggregate).toBe('column');
+    expect(planScan('dense', 32, 16, 1e6, 32, limits, 'chunked', 99, 'gemm').aggregate).toBe('gemm');
+    expect(planScan('dense', 17, 16, 1e6, 17, limits, 'chunked', 99, 'gemm').aggregate).toBe('staged');
+    expect(planScan('dense', 17, 16, 1e6, 17, limits, 'chunked', 99, 'column').aggregate).toBe('column');
     // 64² + 64 floats do not fit 16 KiB of workgroup memory: sequential fallback.
     expect(planScan('dense', 64, 16, 1e6, 64, limits).kernel).toBe('sequential');
     expect(planScan('dense', 8, 16, 1e6, 8, limits, 'sequential').kernel).toBe('sequential');
@@ -174,7 +177,7 @@ describe.skipIf(typeof base === 'string')(
         }
     });
 
-    it('dense n ∈ {16, 20, 32} (register-tiled phase 1): multi-step chunks, batch 2, reverse/transpose', async () => {
+    it('dense n ∈ {16, 20, 32}: multi-step chunks, batch 2, reverse/transpose', async () => {
       const gpu = await backendWith({ scanMaxChunks: 13 });
       for (const [n, T, reverse] of [
         [16, 307, false],
