@@ -57,6 +57,13 @@ export interface ThreadedBackendOptions {
    * the same lines.
    */
   readonly laneSplitMinBytes?: number;
+  /**
+   * How long an idle worker keeps polling for the next call before it sleeps, in microseconds
+   * (default 2000). A sleeping worker can take up to a millisecond to wake on a virtual machine, more
+   * than a whole 10⁶-step scan takes; back-to-back calls (a solver's iterations) find a polling worker
+   * running. 0 sleeps at once.
+   */
+  readonly spinMicroseconds?: number;
 }
 
 /** A {@link ScanBackend} that owns worker threads: call `dispose()` when done. */
@@ -131,7 +138,7 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
   const threads = checkInteger(options.threads ?? hardwareThreads(), 'threads');
   const minWork = options.minWorkPerThread ?? 16384;
   const laneSplitMinBytes = options.laneSplitMinBytes ?? 64;
-  const pool = new ScanWorkerPool(threads - 1);
+  const pool = new ScanWorkerPool(threads - 1, options.spinMicroseconds ?? 2000);
   const staging = new Staging();
 
   /** Whether to split lanes (blocks) across threads: enough of them, each thread's share ≥ `laneSplitMinBytes`. */

@@ -83,8 +83,10 @@ export function runChunkPipelineTask(
     runTask(kernels, member.reduce as AffineTask, work);
     Atomics.store(flags, done + w, 1);
     Atomics.notify(flags, done + w);
-    // The end of chunk 0 and the maps of chunks 1 … w − 1.
+    // The end of chunk 0 and the maps of chunks 1 … w − 1. Poll before sleeping: a thread that sleeps
+    // can take a millisecond to be woken on a virtual machine.
     let given = false;
+    const pollUntil = performance.now() + 2;
     for (let i = 0; i < w && !given; i++) {
       while (Atomics.load(flags, done + i) === 0) {
         if (Atomics.load(flags, claimed + w + 1) !== 0) {
@@ -92,7 +94,7 @@ export function runChunkPipelineTask(
           break;
         }
         if (Atomics.load(task.control, 1) !== 0) throw new Error('another scan thread failed');
-        Atomics.wait(flags, done + i, 0, 20);
+        if (performance.now() > pollUntil) Atomics.wait(flags, done + i, 0, 20);
       }
     }
     if (given || Atomics.compareExchange(flags, claimed + w + 1, 0, 1) !== 0) continue;

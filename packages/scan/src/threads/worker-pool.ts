@@ -3,7 +3,7 @@
  * workers run (Node allows this on the main thread), so the threaded backend stays synchronous, and
  * takes a share of the work itself.
  */
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { BackendUnavailableError } from '@antler/core';
 import { choleskyInPlace, choleskySolveVector } from '../linalg/cholesky.js';
 import { denseKalmanSequential, diagonalKalmanSequential } from '../kalman/sequential-kalman.js';
@@ -11,7 +11,14 @@ import { type AffineTask, runAffineTask } from './affine-task.js';
 import { type ChunkPipelineTask, runChunkPipelineTask } from './chunk-pipeline-task.js';
 import { type KalmanKernels, type KalmanTask, runKalmanTask } from './kalman-task.js';
 import { workerThreads } from './node-builtins.js';
-import { CONTROL_DONE, CONTROL_ERROR, CONTROL_NONFINITE, scanWorkerSource } from './worker-source.js';
+import {
+  CONTROL_DONE,
+  CONTROL_ERROR,
+  CONTROL_NONFINITE,
+  SIGNAL_SEQ,
+  SIGNAL_STOP,
+  scanWorkerSource,
+} from './worker-source.js';
 import { affineKernelsFor } from '../affine/kernels-by-dtype.js';
 
 const LOCAL_KALMAN_KERNELS: KalmanKernels = {
@@ -28,23 +35,37 @@ export class ScanWorkerPool {
   /** Worker threads (the calling thread is not counted). */
   readonly size: number;
   private workers: Worker[] = [];
+  private ports: MessagePort[] = [];
+  private signals: Int32Array[] = [];
+  private readonly spinMicroseconds: number;
   private readonly control = new Int32Array(new SharedArrayBuffer(16));
   private work = new Float64Array(64);
   /** UTF-8 text of the last worker exception. */
   private readonly errorText = new Uint8Array(new SharedArrayBuffer(2048));
   private disposed = false;
 
-  constructor(size: number) {
+  /**
+   * @param size - worker threads.
+   * @param spinMicroseconds - how long an idle worker polls for the next dispatch before it sleeps.
+   */
+  constructor(size: number, spinMicroseconds = 2000) {
     this.size = size;
+    this.spinMicroseconds = spinMicroseconds;
   }
 
   private ensureStarted(): void {
     if (this.disposed) throw new BackendUnavailableError('cpu-threaded', 'the backend was disposed');
     if (this.workers.length === this.size) return;
-    const { Worker: WorkerClass } = workerThreads();
+    const { Worker: WorkerClass, MessageChannel: Channel } = workerThreads();
     const source = scanWorkerSource();
     for (let i = this.workers.length; i < this.size; i++) {
       const worker = new WorkerClass(source, { eval: true });
+      const { port1, port2 } = new Channel();
+      const signal = new Int32Array(new SharedArrayBuffer(8));
+      worker.postMessage({ port: port2, signal, spinMicroseconds: this.spinMicroseconds }, [port2]);
+      port1.unref();
+      this.ports.push(port1);
+      this.signals.push(signal);
       // Idle workers must not keep the process alive.
       worker.unref();
       // Exceptions inside a task are reported through the control block; this only keeps an
@@ -71,7 +92,10 @@ export class ScanWorkerPool {
         Atomics.add(control, CONTROL_DONE, 1);
         continue;
       }
-      this.workers[w].postMessage({ tasks: perThread[w + 1], control, workSize, errorText: this.errorText });
+      // Post, then signal: the worker takes the message synchronously once it sees the new number.
+      this.ports[w].postMessage({ tasks: perThread[w + 1], control, workSize, errorText: this.errorText });
+      Atomics.add(this.signals[w], SIGNAL_SEQ, 1);
+      Atomics.notify(this.signals[w], SIGNAL_SEQ);
     }
     if (this.work.length < workSize) this.work = new Float64Array(workSize);
     let finite = true;
@@ -84,6 +108,10 @@ export class ScanWorkerPool {
       localError = error ?? new Error('scan task failed');
     }
     const deadline = Date.now() + PHASE_TIMEOUT_MS;
+    // Poll for a moment before sleeping: a sleeping thread can take a millisecond to be woken on a
+    // virtual machine, longer than a whole 10⁶-step scan.
+    const pollUntil = performance.now() + 2;
+    while (Atomics.load(control, CONTROL_DONE) < jobs && performance.now() < pollUntil) {}
     for (;;) {
       const done = Atomics.load(control, CONTROL_DONE);
       if (done >= jobs) break;
@@ -121,7 +149,15 @@ export class ScanWorkerPool {
   async dispose(): Promise<void> {
     this.disposed = true;
     const workers = this.workers;
+    for (const signal of this.signals) {
+      Atomics.store(signal, SIGNAL_STOP, 1);
+      Atomics.add(signal, SIGNAL_SEQ, 1);
+      Atomics.notify(signal, SIGNAL_SEQ);
+    }
+    for (const port of this.ports) port.close();
     this.workers = [];
+    this.ports = [];
+    this.signals = [];
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }

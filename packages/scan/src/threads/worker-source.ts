@@ -18,6 +18,9 @@ import { runKalmanTask } from './kalman-task.js';
 export const CONTROL_DONE = 0;
 export const CONTROL_ERROR = 1;
 export const CONTROL_NONFINITE = 2;
+/** Signal block layout (Int32Array, one per worker): [0] dispatch sequence number, [1] stop flag. */
+export const SIGNAL_SEQ = 0;
+export const SIGNAL_STOP = 1;
 
 /** Source text of an object literal holding the affine kernels. */
 function affineKernelsSource(): string {
@@ -36,7 +39,7 @@ export function scanWorkerSource(): string {
 // Tools that keep function names (esbuild's keepNames, hence tsx) insert calls to a __name helper into
 // the stringified functions below; give them one.
 const __name = (fn) => fn;
-const { parentPort } = require('node:worker_threads');
+const { parentPort, receiveMessageOnPort } = require('node:worker_threads');
 // One copy of the kernels per dtype, each its own function literal so that V8 keeps separate type
 // feedback and both stay monomorphic (see kernels-by-dtype.ts).
 const K64 = ${affineKernelsSource()};
@@ -53,7 +56,7 @@ const runChunkPipelineTask = (${runChunkPipelineTask.toString()});
 (${primeAffineKernels.toString()})(K64, false);
 (${primeAffineKernels.toString()})(K32, true);
 let work = new Float64Array(64);
-parentPort.on('message', (msg) => {
+function runMessage(msg) {
   const control = msg.control;
   try {
     if (work.length < msg.workSize) work = new Float64Array(msg.workSize);
@@ -63,12 +66,7 @@ parentPort.on('message', (msg) => {
         (task.kind === 2
           ? runKalmanTask(KK, task)
           : task.kind === 3
-            ? runChunkPipelineTask(
-                task.float32 ? K32 : K64,
-                runAffineTask,
-                task,
-                work,
-              )
+            ? runChunkPipelineTask(task.float32 ? K32 : K64, runAffineTask, task, work)
             : runAffineTask(task.out.data instanceof Float32Array ? K32 : K64, task, work)) && finite;
     if (!finite) Atomics.store(control, ${CONTROL_NONFINITE}, 1);
   } catch (error) {
@@ -79,6 +77,34 @@ parentPort.on('message', (msg) => {
   }
   Atomics.add(control, ${CONTROL_DONE}, 1);
   Atomics.notify(control, ${CONTROL_DONE});
+}
+// The first message hands over a port and a signal word; from then on the worker lives in this loop:
+// each dispatch bumps signal[${SIGNAL_SEQ}] after posting the tasks on the port, which are then taken
+// synchronously. After a dispatch the worker polls for the next one for a while before sleeping in
+// Atomics.wait, so that back-to-back calls find it running on its own core (a sleeping thread of a
+// virtual machine can take a millisecond to be woken).
+parentPort.once('message', ({ port, signal, spinMicroseconds }) => {
+  // From 0, not the current value: a dispatch may already have been signalled while the worker started.
+  let seen = 0;
+  for (;;) {
+    let seq = Atomics.load(signal, ${SIGNAL_SEQ});
+    if (seq === seen) {
+      const until = performance.now() + spinMicroseconds / 1000;
+      while ((seq = Atomics.load(signal, ${SIGNAL_SEQ})) === seen && performance.now() < until) {}
+      if (seq === seen) {
+        Atomics.wait(signal, ${SIGNAL_SEQ}, seen);
+        continue;
+      }
+    }
+    if (Atomics.load(signal, ${SIGNAL_STOP}) !== 0) break;
+    // One message per increment; a message may become visible on the port a moment after its signal.
+    for (; seen !== seq; seen++) {
+      let got = receiveMessageOnPort(port);
+      while (got === undefined) got = receiveMessageOnPort(port);
+      runMessage(got.message);
+    }
+  }
+  port.close();
 });
 `;
 }
