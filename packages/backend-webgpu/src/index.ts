@@ -37,6 +37,7 @@ export {
   type ScanEncodeOptions,
   type ScanShape,
 } from './scan-encode.js';
+export { checkDenseKalman, type DenseKalmanLimits } from './scan-kalman-dense.js';
 export {
   planScan,
   type ScanAlgorithm,

@@ -15,7 +15,6 @@ import {
   resolveKalmanArgs,
   type ScanBackend,
   type ScanReport,
-  ShapeError,
   type SolveOptions,
   type SolveResult,
 } from '@antler/core';
@@ -44,7 +43,9 @@ import { pipeline } from './pipelines.js';
 import { encodeAffineScan } from './scan-encode.js';
 import { type ScanAlgorithm, type TiledAggregate, timeWindow } from './scan-plan.js';
 import { grid } from './wgsl-common.js';
+import { checkDenseKalman } from './scan-kalman-dense.js';
 import { KALMAN_DIAG_WGSL } from './wgsl-scan.js';
+import { denseKalmanWgsl } from './wgsl-scan-kalman-dense.js';
 
 /**
  * Block sizes listed in the capabilities: every k up to 32 runs chunked in T (k ≤ 4 in registers,
@@ -162,26 +163,26 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
   }
 
   async function kalmanScan(args: KalmanScanArgs): Promise<ScanReport> {
-    if (args.structure !== 'diagonal')
-      throw new ShapeError(
-        'structure',
-        "'diagonal' (the WebGPU backend has no dense Kalman scan)",
-        JSON.stringify(args.structure),
-      );
     // The shared core validator, then WGSL's own limit: float32 only.
     const { batch: B, length: T, size: n, a, b, y, out, s0 } = resolveKalmanArgs(args);
     if (!(out.data instanceof Float32Array))
       throw new DTypeError('out', 'float32 (WGSL has no float64)', out.data.constructor.name);
+    const dense = args.structure === 'dense';
+    if (dense) checkDenseKalman(d.limits, B, T, n, args.smooth);
+    const step = dense ? n * n : n;
     return withErrorScopes(ctx, 'kalmanScan', async () => {
       const arrays = [
-        packSequence(a, B, T, n, false),
+        packSequence(a, B, T, step, false),
         packSequence(b, B, T, n, false),
         packSequence(y, B, T, n, false),
         packS0(s0, B, n),
       ];
       const bufs = arrays.map((x) => storageBuffer(d, x.byteLength, x));
       const m = storageBuffer(d, 4 * B * T * n);
-      const P = storageBuffer(d, 4 * B * T * n);
+      // Diagonal: filtered variances [B][T][n]. Dense: AP_t and P⁻_t per step when smoothing.
+      const scratchBytes = dense ? (args.smooth ? 4 * B * T * n * n : 4) : 4 * B * T * n;
+      const P = storageBuffer(d, scratchBytes);
+      const extra = dense ? [storageBuffer(d, scratchBytes)] : [];
       const u = uniformBuffer(
         d,
         new Uint32Array([
@@ -196,7 +197,7 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
         ]),
       );
       try {
-        const pipe = pipeline(d, KALMAN_DIAG_WGSL);
+        const pipe = pipeline(d, dense ? denseKalmanWgsl(n) : KALMAN_DIAG_WGSL);
         const enc = d.createCommandEncoder();
         const pass = enc.beginComputePass();
         pass.setPipeline(pipe);
@@ -204,16 +205,20 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
           0,
           d.createBindGroup({
             layout: pipe.getBindGroupLayout(0),
-            entries: [u, ...bufs, m, P].map((buffer, binding) => ({ binding, resource: { buffer } })),
+            entries: [u, ...bufs, m, P, ...extra].map((buffer, binding) => ({
+              binding,
+              resource: { buffer },
+            })),
           }),
         );
-        const g = grid(B * n);
+        // Dense: one workgroup of n threads per sequence; diagonal: one thread per (sequence, component).
+        const g = dense ? grid(B, 1) : grid(B * n);
         pass.dispatchWorkgroups(g[0], g[1]);
         pass.end();
         const res = new Float32Array(await readBack(d, m, 4 * B * T * n, enc));
         return { finite: unpackSequence(res, out, B, T, n, false) };
       } finally {
-        for (const x of [...bufs, m, P, u]) x.destroy();
+        for (const x of [...bufs, m, P, ...extra, u]) x.destroy();
       }
     });
   }
@@ -226,7 +231,7 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
         affine: ['diagonal', 'dense', 'block'],
         blockSizes: SCAN_BLOCK_SIZES,
         reverse: true,
-        kalman: ['diagonal'],
+        kalman: ['diagonal', 'dense'],
       },
     },
     adapter: ctx.info,
