@@ -271,7 +271,7 @@ describe('pipelined threaded scan (fewer sequences than threads)', () => {
       });
       const bounds = planBalancedChunks(T, threads, 0.7);
       const C = bounds.length - 1;
-      const flags = new Int32Array(2 * C);
+      const flags = new Int32Array(4 * C);
       const scratch = {
         m: new Float64Array(C * n),
         c: new Float64Array(C * n),

@@ -59,7 +59,7 @@ export interface ThreadedBackendOptions {
   readonly laneSplitMinBytes?: number;
   /**
    * How long an idle worker keeps polling for the next call before it sleeps, in microseconds
-   * (default 2000). A sleeping worker can take up to a millisecond to wake on a virtual machine, more
+   * (default 1000; also how long a thread waiting for another polls before it sleeps). A sleeping worker can take up to a millisecond to wake on a virtual machine, more
    * than a whole 10⁶-step scan takes; back-to-back calls (a solver's iterations) find a polling worker
    * running. 0 sleeps at once.
    */
@@ -138,7 +138,8 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
   const threads = checkInteger(options.threads ?? hardwareThreads(), 'threads');
   const minWork = options.minWorkPerThread ?? 16384;
   const laneSplitMinBytes = options.laneSplitMinBytes ?? 64;
-  const pool = new ScanWorkerPool(threads - 1, options.spinMicroseconds ?? 2000);
+  const spin = options.spinMicroseconds ?? 1000;
+  const pool = new ScanWorkerPool(threads - 1, spin);
   const staging = new Staging();
 
   /** Whether to split lanes (blocks) across threads: enough of them, each thread's share ≥ `laneSplitMinBytes`. */
@@ -191,7 +192,51 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
     return finite;
   }
 
-  let flags = new Int32Array(new SharedArrayBuffer(64));
+  /**
+   * Per-call state of a pipelined scan. A call returns once every chunk is scanned, possibly while a
+   * worker that took no chunk is still reducing one; its record is reused only after that worker has
+   * reported done.
+   */
+  interface PipelineRecord {
+    flags: Int32Array;
+    control: Int32Array;
+    m: Float64Array;
+    c: Float64Array;
+    carries: Float64Array;
+    jobs: number;
+  }
+  const records: PipelineRecord[] = [];
+
+  function pipelineRecord(flagCount: number, mCount: number, cCount: number): PipelineRecord {
+    const free = (rec: PipelineRecord) => Atomics.load(rec.control, 0) >= rec.jobs;
+    let rec = records.find(
+      (x) => free(x) && x.flags.length >= flagCount && x.m.length >= mCount && x.c.length >= cCount,
+    );
+    if (!rec) {
+      // At most a few records in use at once: wait for the oldest one's workers rather than grow.
+      if (records.length >= 4) {
+        const oldest = records.shift() as PipelineRecord;
+        for (;;) {
+          const d = Atomics.load(oldest.control, 0);
+          if (d >= oldest.jobs) break;
+          Atomics.wait(oldest.control, 0, d, 100);
+        }
+      }
+      const shared = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
+      rec = {
+        flags: new Int32Array(shared(4 * flagCount)),
+        control: new Int32Array(shared(16)),
+        m: new Float64Array(shared(8 * mCount)),
+        c: new Float64Array(shared(8 * cCount)),
+        carries: new Float64Array(shared(8 * cCount)),
+        jobs: 0,
+      };
+      records.push(rec);
+    }
+    rec.flags.fill(0);
+    rec.control.fill(0);
+    return rec;
+  }
 
   /**
    * Sequences fewer than the threads: each is cut into threads + 1 chunks and scanned in one dispatch
@@ -203,16 +248,24 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
     const bounds = planBalancedChunks(r.length, threads, aggregateCostRatio(r.structure, n, r.blockSize));
     const C = bounds.length - 1;
     const opSize = aggregateOperatorSize(STRUCTURE_CODE[r.structure], n, r.blockSize);
-    const m = staging.float64('m', r.batch * C * opSize);
-    const c = staging.float64('c', r.batch * C * n);
-    const carries = staging.float64('carries', r.batch * C * n);
-    if (flags.length < r.batch * 2 * C) flags = new Int32Array(new SharedArrayBuffer(r.batch * 2 * C * 4));
-    flags.fill(0);
-    const perThread = buildChunkPipeline(r, bounds, { m, c, carries }, flags, pool.controlBlock);
-    return pool.run(
-      perThread.map((t) => [t]),
+    const rec = pipelineRecord(r.batch * 4 * C, r.batch * C * opSize, r.batch * C * n);
+    const perThread = buildChunkPipeline(r, bounds, rec, rec.flags, rec.control, spin);
+    rec.jobs = perThread.length - 1;
+    pool.post(
+      perThread.slice(1).map((t) => [t]),
       workSize,
+      rec.control,
     );
+    let finite: boolean;
+    try {
+      finite = pool.runHere(perThread[0], workSize);
+    } catch (error) {
+      // Workers waiting for this thread give up on the error flag.
+      Atomics.store(rec.control, 1, 1);
+      throw error;
+    }
+    if (Atomics.load(rec.control, 1) !== 0) throw new Error(`scan worker failed: ${pool.lastWorkerError()}`);
+    return finite;
   }
 
   function runThreaded(r0: ResolvedAffineArgs): boolean {

@@ -2,11 +2,14 @@
  * The chunked scan of a single sequence (or a batch smaller than the thread count) as one dispatch per
  * call, reading as little as possible. With p threads each sequence is cut into p + 1 chunks (in scan
  * order). Thread 0 scans chunk 0 straight from the start state and goes on scanning chunk 1, 2, …
- * from the states it has just written; it never waits. Meanwhile worker w ≥ 1 reduces chunk w to one
+ * from the states it has just written, waiting only for a chunk a worker has taken (and then carrying on
+ * from that chunk's end). Meanwhile worker w ≥ 1 reduces chunk w to one
  * affine map (reads only), waits for the end of chunk 0 and the maps of chunks 1 … w − 1, pushes that
  * end state through them to get the start of chunk w + 1, and scans chunk w + 1 — unless thread 0 has
  * claimed that chunk first (an atomic compare-and-swap per chunk), which is what happens when a worker
- * gets no core: the scan then degrades to the sequential one instead of waiting for it.
+ * gets no core: the scan then degrades to the sequential one instead of waiting for it. The call
+ * returns as soon as every chunk is scanned, without waiting for workers that took none (each call has
+ * its own flags and aggregates, reused only once its workers are done with them).
  *
  * Every step is read at most twice and written once. Chunk 0 is sized so that scanning it takes as long
  * as one reduce (see {@link planBalancedChunks}): for a reduce/scan cost ratio w that gives
@@ -20,7 +23,10 @@ import type { AffineKernels, AffineTask } from './affine-task.js';
 
 /** One batch member's share of a {@link ChunkPipelineTask}. */
 export interface ChunkPipelineMember {
-  /** Index in `flags` of this member's `done[0 … chunks)`, followed by its `claimed[0 … chunks)`. */
+  /**
+   * Index in `flags` of this member's `done[0 … chunks)` (chunk 0 scanned / chunk c reduced), followed
+   * by its `claimed`, `scanned` (by a worker) and `bad` (non-finite) flags, `chunks` each.
+   */
   flagBase: number;
   chunks: number;
   /** Thread 0: the scan of every chunk c from the end of chunk c − 1 (chunk 0 from the start state). */
@@ -46,11 +52,18 @@ export interface ChunkPipelineTask {
   float32: boolean;
   /** Int32Array over a SharedArrayBuffer, zeroed before the dispatch: the done and claimed flags. */
   flags: Int32Array;
-  /** The pool's control block: a set error flag ([1]) releases waiting threads. */
+  /** The control block of this dispatch: a set error flag ([1]) releases the waiting calling thread. */
   control: Int32Array;
+  /** How long a thread polls before it sleeps while waiting for another. */
+  pollMicroseconds: number;
 }
 
-/** Runs one thread's share; returns false when a scan produced a non-finite value. */
+/**
+ * Runs one thread's share; returns false when a scan produced a non-finite value. The calling thread's
+ * share (thread 0) returns only when every chunk has been scanned, by it or by a worker; a worker's
+ * share may still be reducing a chunk nobody needs any more — it then writes nothing but its own
+ * aggregate and flags.
+ */
 export function runChunkPipelineTask(
   kernels: AffineKernels,
   runTask: (kernels: AffineKernels, task: AffineTask, work: Float64Array) => boolean,
@@ -60,21 +73,36 @@ export function runChunkPipelineTask(
   let finite = true;
   const flags = task.flags;
   const w = task.thread;
+  // Polling before sleeping: a thread that sleeps can take a millisecond to be woken on a virtual
+  // machine.
+  const pollMs = task.pollMicroseconds / 1000;
   for (let k = 0; k < task.members.length; k++) {
     const member = task.members[k];
+    const C = member.chunks;
     const done = member.flagBase;
-    const claimed = member.flagBase + member.chunks;
+    const claimed = done + C;
+    const scanned = done + 2 * C;
+    const bad = done + 3 * C;
     if (w === 0) {
       finite = runTask(kernels, member.scans[0], work) && finite;
       Atomics.store(flags, done, 1);
       Atomics.notify(flags, done);
-      if (member.chunks > 1) finite = runTask(kernels, member.scans[1], work) && finite;
-      for (let ch = 2; ch < member.chunks; ch++) {
+      if (C > 1) finite = runTask(kernels, member.scans[1], work) && finite;
+      for (let ch = 2; ch < C; ch++) {
         // Chunk ch is worker ch − 1's unless this thread gets to it first.
-        if (Atomics.compareExchange(flags, claimed + ch, 0, 1) !== 0) break;
-        // Wake workers waiting for maps that will now not be needed, so that they give up.
-        for (let i = 0; i < member.chunks; i++) Atomics.notify(flags, done + i);
-        finite = runTask(kernels, member.scans[ch], work) && finite;
+        if (Atomics.compareExchange(flags, claimed + ch, 0, 1) === 0) {
+          // Wake workers waiting for maps that will now not be needed, so that they give up.
+          for (let i = 0; i < C; i++) Atomics.notify(flags, done + i);
+          finite = runTask(kernels, member.scans[ch], work) && finite;
+          continue;
+        }
+        // The worker has it: wait for it, then carry on from its end (the next chunk may be free).
+        const pollUntil = performance.now() + pollMs;
+        while (Atomics.load(flags, scanned + ch) === 0) {
+          if (Atomics.load(task.control, 1) !== 0) throw new Error('a scan worker failed');
+          if (performance.now() > pollUntil) Atomics.wait(flags, scanned + ch, 0, 20);
+        }
+        if (Atomics.load(flags, bad + ch) !== 0) finite = false;
       }
       continue;
     }
@@ -83,17 +111,16 @@ export function runChunkPipelineTask(
     runTask(kernels, member.reduce as AffineTask, work);
     Atomics.store(flags, done + w, 1);
     Atomics.notify(flags, done + w);
-    // The end of chunk 0 and the maps of chunks 1 … w − 1. Poll before sleeping: a thread that sleeps
-    // can take a millisecond to be woken on a virtual machine.
+    // The end of chunk 0 and the maps of chunks 1 … w − 1.
     let given = false;
-    const pollUntil = performance.now() + 2;
+    const pollUntil = performance.now() + pollMs;
     for (let i = 0; i < w && !given; i++) {
       while (Atomics.load(flags, done + i) === 0) {
         if (Atomics.load(flags, claimed + w + 1) !== 0) {
           given = true;
           break;
         }
-        if (Atomics.load(task.control, 1) !== 0) throw new Error('another scan thread failed');
+        if (Atomics.load(task.control, 1) !== 0) throw new Error('the calling thread failed');
         if (performance.now() > pollUntil) Atomics.wait(flags, done + i, 0, 20);
       }
     }
@@ -119,7 +146,17 @@ export function runChunkPipelineTask(
         work,
       );
     }
-    finite = runTask(kernels, second, work) && finite;
+    let ok = false;
+    try {
+      ok = runTask(kernels, second, work);
+    } finally {
+      // Whatever happens, the calling thread must not wait for this chunk forever (an exception is
+      // also reported through the control block).
+      if (!ok) Atomics.store(flags, bad + w + 1, 1);
+      Atomics.store(flags, scanned + w + 1, 1);
+      Atomics.notify(flags, scanned + w + 1);
+    }
+    finite = ok && finite;
   }
   return finite;
 }
@@ -127,7 +164,7 @@ export function runChunkPipelineTask(
 /**
  * Builds the per-thread tasks of a pipelined scan of every batch member of `r` over the chunk `bounds`
  * (`bounds.length − 2` threads). `scratch` needs `batch · chunks` operators (`m`) and states (`c`,
- * `carries`) of float64, and `flags` `2 · batch · chunks` zeroed Int32 slots, all SharedArrayBuffer-backed
+ * `carries`) of float64, and `flags` `4 · batch · chunks` zeroed Int32 slots, all SharedArrayBuffer-backed
  * when workers take part.
  */
 export function buildChunkPipeline(
@@ -136,6 +173,7 @@ export function buildChunkPipeline(
   scratch: { m: Float64Array; c: Float64Array; carries: Float64Array },
   flags: Int32Array,
   control: Int32Array,
+  pollMicroseconds = 1000,
 ): ChunkPipelineTask[] {
   const n = r.size;
   const C = bounds.length - 1;
@@ -149,6 +187,7 @@ export function buildChunkPipeline(
       float32: r.out.data instanceof Float32Array,
       flags,
       control,
+      pollMicroseconds,
     });
   }
   // Physical index of the last state of chunk ch (in scan order).
@@ -178,7 +217,7 @@ export function buildChunkPipeline(
         cOffsets.push(ch * n);
       }
       perThread[th].members.push({
-        flagBase: k * 2 * C,
+        flagBase: k * 4 * C,
         chunks: C,
         scans: th === 0 ? scans : [],
         reduce: th === 0 ? null : firsts[th],

@@ -86,22 +86,12 @@ export class ScanWorkerPool {
       throw new RangeError(`at most ${this.size + 1} task lists, got ${perThread.length}`);
     const control = this.control;
     control.fill(0);
-    if (jobs > 0) this.ensureStarted();
-    for (let w = 0; w < jobs; w++) {
-      if (perThread[w + 1].length === 0) {
-        Atomics.add(control, CONTROL_DONE, 1);
-        continue;
-      }
-      // Post, then signal: the worker takes the message synchronously once it sees the new number.
-      this.ports[w].postMessage({ tasks: perThread[w + 1], control, workSize, errorText: this.errorText });
-      Atomics.add(this.signals[w], SIGNAL_SEQ, 1);
-      Atomics.notify(this.signals[w], SIGNAL_SEQ);
-    }
+    this.post(perThread.slice(1), workSize, control);
     if (this.work.length < workSize) this.work = new Float64Array(workSize);
     let finite = true;
     let localError: unknown;
     try {
-      for (const task of perThread[0]) finite = this.runLocal(task) && finite;
+      for (const task of perThread[0]) finite = this.runHere(task) && finite;
     } catch (error) {
       // Release workers waiting for this thread (pipelined tasks meet at a barrier), then report.
       Atomics.store(control, CONTROL_ERROR, 1);
@@ -110,7 +100,7 @@ export class ScanWorkerPool {
     const deadline = Date.now() + PHASE_TIMEOUT_MS;
     // Poll for a moment before sleeping: a sleeping thread can take a millisecond to be woken on a
     // virtual machine, longer than a whole 10⁶-step scan.
-    const pollUntil = performance.now() + 2;
+    const pollUntil = performance.now() + this.spinMicroseconds / 1000;
     while (Atomics.load(control, CONTROL_DONE) < jobs && performance.now() < pollUntil) {}
     for (;;) {
       const done = Atomics.load(control, CONTROL_DONE);
@@ -127,7 +117,40 @@ export class ScanWorkerPool {
     return finite && Atomics.load(control, CONTROL_NONFINITE) === 0;
   }
 
-  private runLocal(task: AffineTask | KalmanTask | ChunkPipelineTask): boolean {
+  /**
+   * Posts `perWorker[w]` to worker w and returns at once; each worker adds 1 to `control[0]` when done
+   * with its list (an empty list counts as done now), sets `control[1]` on an exception and
+   * `control[2]` when a scan produced a non-finite value.
+   */
+  post(
+    perWorker: readonly (AffineTask | KalmanTask | ChunkPipelineTask)[][],
+    workSize: number,
+    control: Int32Array,
+  ): void {
+    const jobs = perWorker.length;
+    if (jobs > this.size) throw new RangeError(`at most ${this.size} worker task lists, got ${jobs}`);
+    if (jobs > 0) this.ensureStarted();
+    for (let w = 0; w < jobs; w++) {
+      if (perWorker[w].length === 0) {
+        Atomics.add(control, CONTROL_DONE, 1);
+        continue;
+      }
+      // Post, then signal: the worker takes the message synchronously once it sees the new number.
+      this.ports[w].postMessage({ tasks: perWorker[w], control, workSize, errorText: this.errorText });
+      Atomics.add(this.signals[w], SIGNAL_SEQ, 1);
+      Atomics.notify(this.signals[w], SIGNAL_SEQ);
+    }
+  }
+
+  /** The text of the last exception a worker reported. */
+  lastWorkerError(): string {
+    const end = this.errorText.indexOf(0);
+    return new TextDecoder().decode(this.errorText.slice(0, end < 0 ? undefined : end));
+  }
+
+  /** Runs one task on the calling thread (with the calling thread's kernel copies). */
+  runHere(task: AffineTask | KalmanTask | ChunkPipelineTask, workSize = 64): boolean {
+    if (this.work.length < workSize) this.work = new Float64Array(workSize);
     if (task.kind === 2) return runKalmanTask(LOCAL_KALMAN_KERNELS, task);
     if (task.kind === 3) {
       const kernels = affineKernelsFor(task.float32 ? 'float32' : 'float64');
