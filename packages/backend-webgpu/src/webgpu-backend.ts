@@ -15,6 +15,7 @@ import {
   resolveKalmanArgs,
   type ScanBackend,
   type ScanReport,
+  ShapeError,
   type SolveOptions,
   type SolveResult,
 } from '@antler/core';
@@ -71,6 +72,13 @@ export interface WebGpuBackendOptions extends GpuOptions {
   readonly scanBufferBytes?: number;
   /** At most this many chunks per sequence in the chunked scans (default: chosen per problem size). */
   readonly scanMaxChunks?: number;
+  /**
+   * Offer the dense Kalman scan (ELK) on the GPU (default false). It is sequential in T — n + 3
+   * barrier-separated rounds per step, one workgroup per sequence — so it is latency-bound and not yet
+   * measured against the CPU's Kalman scans; off, the capabilities list only `diagonal` and solvers fall
+   * back to the CPU for dense ELK, as before.
+   */
+  readonly denseKalman?: boolean;
   /** Phase-1 kernel of the tiled dense/block scans (see `ScanEncodeOptions.tiledAggregate`). */
   readonly scanTiledAggregate?: TiledAggregate;
 }
@@ -168,6 +176,12 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
     if (!(out.data instanceof Float32Array))
       throw new DTypeError('out', 'float32 (WGSL has no float64)', out.data.constructor.name);
     const dense = args.structure === 'dense';
+    if (dense && !options.denseKalman)
+      throw new ShapeError(
+        'structure',
+        "'diagonal' (the dense Kalman scan on the GPU is opt-in: createWebGpuBackend({ denseKalman: true }))",
+        JSON.stringify(args.structure),
+      );
     if (dense) checkDenseKalman(d.limits, B, T, n, args.smooth);
     const step = dense ? n * n : n;
     return withErrorScopes(ctx, 'kalmanScan', async () => {
@@ -231,7 +245,7 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
         affine: ['diagonal', 'dense', 'block'],
         blockSizes: SCAN_BLOCK_SIZES,
         reverse: true,
-        kalman: ['diagonal', 'dense'],
+        kalman: options.denseKalman ? ['diagonal', 'dense'] : ['diagonal'],
       },
     },
     adapter: ctx.info,

@@ -1,7 +1,8 @@
 /** The dense Kalman filter / RTS smoother on the GPU against a textbook float64 implementation written here. */
 import { ShapeError } from '@antler/core';
 import { describe, expect, it } from 'vitest';
-import { checkDenseKalman, type WebGpuBackend } from '../src/index.js';
+import { describeScanBackend } from '../../scan/test/backend-conformance.js';
+import { checkDenseKalman, createWebGpuBackend, type WebGpuBackend } from '../src/index.js';
 import { testBackend } from './gpu.js';
 
 /** x = M⁻¹ R for an n×n M and an n×k R (row-major), Gaussian elimination with partial pivoting. */
@@ -119,8 +120,18 @@ function lcg(seed: number): () => number {
   };
 }
 
-const gpu = await testBackend();
-const reason = typeof gpu === 'string' ? ` (skipped: ${gpu})` : '';
+const base = await testBackend();
+const reason = typeof base === 'string' ? ` (skipped: ${base})` : '';
+/** The dense Kalman scan is opt-in: a backend on the same adapter with it enabled. */
+const gpu =
+  typeof base === 'string'
+    ? base
+    : await createWebGpuBackend({
+        ...(process.env.ANTLER_WEBGPU_NATIVE
+          ? {}
+          : { dawnOptions: ['backend=opengl'], featureLevel: 'compatibility' as const }),
+        denseKalman: true,
+      });
 
 describe.skipIf(typeof gpu === 'string')(`dense Kalman scan on the GPU vs float64${reason}`, () => {
   it('filter and smoother, n ∈ {4, 8}, T = 150, batch 2, with s0 and strided output', async () => {
@@ -179,6 +190,39 @@ describe.skipIf(typeof gpu === 'string')(`dense Kalman scan on the GPU vs float6
         expect(err, `n=${n} smooth=${smooth}`).toBeLessThanOrEqual(1e-4);
       }
     }
+  });
+});
+
+if (typeof gpu !== 'string') {
+  // The shared conformance suite again, now with the dense Kalman scan offered (its least-squares check).
+  describeScanBackend('webgpu + denseKalman (llvmpipe)', () => gpu, {
+    tolerance: { float32: 1e-4 },
+    numRuns: 6,
+    longLength: 0,
+  });
+}
+
+describe.skipIf(typeof base === 'string')(`dense Kalman is opt-in${reason}`, () => {
+  it('without denseKalman the capabilities list only diagonal and a dense call is a ShapeError', async () => {
+    const b = base as WebGpuBackend;
+    expect(b.capabilities.float32?.kalman).toEqual(['diagonal']);
+    expect((gpu as WebGpuBackend).capabilities.float32?.kalman).toEqual(['diagonal', 'dense']);
+    const z = new Float32Array(4);
+    await expect(
+      b.kalmanScan?.({
+        structure: 'dense',
+        batch: 1,
+        length: 1,
+        size: 2,
+        a: { data: z },
+        b: { data: z },
+        y: { data: z },
+        processVariance: 1,
+        observationVariance: 1,
+        smooth: true,
+        out: { data: new Float32Array(2) },
+      }),
+    ).rejects.toThrow(/^structure: .*denseKalman/);
   });
 });
 
