@@ -4,8 +4,10 @@
  */
 import { ShapeError, type Structure } from '@antler/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readBack, storageBuffer } from '../src/gpu-context.js';
 import {
   createWebGpuBackend,
+  encodeAffineScan,
   planScan,
   type WebGpuBackend,
   type WebGpuBackendOptions,
@@ -266,6 +268,37 @@ describe.skipIf(typeof base === 'string')(
     it('a budget below one time step of the batch is a ShapeError naming a', async () => {
       const gpu = await backendWith({ scanBufferBytes: 64 });
       await expect(runCase(gpu, { structure: 'dense', K: 8, B: 1, T: 4, n: 8 })).rejects.toThrow(ShapeError);
+    });
+
+    it('encodeAffineScan on GPU-resident buffers (dense n = 8, tiled) matches the loop', async () => {
+      const gpu = base as WebGpuBackend;
+      const d = gpu.context.device;
+      const [B, T, n] = [2, 157, 8];
+      const rand = lcg(5);
+      const a = Float32Array.from({ length: B * T * n * n }, () => ((2 * rand() - 1) * 0.9) / Math.sqrt(n));
+      const b = Float32Array.from({ length: B * T * n }, () => 2 * rand() - 1);
+      const s0 = Float32Array.from({ length: B * n }, () => 2 * rand() - 1);
+      const bufs = {
+        a: storageBuffer(d, a.byteLength, a),
+        b: storageBuffer(d, b.byteLength, b),
+        s0: storageBuffer(d, s0.byteLength, s0),
+        out: storageBuffer(d, b.byteLength),
+      };
+      const enc = d.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      const e = encodeAffineScan(gpu.context, pass, { structure: 'dense', K: n, B, T, n }, bufs, {
+        maxChunks: 9,
+      });
+      pass.end();
+      const out = new Float32Array(await readBack(d, bufs.out, b.byteLength, enc));
+      for (const x of [...e.scratch, ...Object.values(bufs)]) x.destroy();
+      expect(e.plan.kernel).toBe('tiled');
+      expect(e.plan.C).toBe(9);
+      const ref = referenceScan('dense', n, B, T, n, a, b, s0, false, false);
+      let err = 0;
+      for (let i = 0; i < ref.length; i++)
+        err = Math.max(err, Math.abs(out[i] - ref[i]) / (1 + Math.abs(ref[i])));
+      expect(err).toBeLessThanOrEqual(TOL);
     });
 
     it('a NaN in one dense operator is reported (finite: false), not hidden', async () => {
