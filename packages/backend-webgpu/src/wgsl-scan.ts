@@ -132,7 +132,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 /**
  * Dense or block-diagonal scan, sequential in time: one workgroup per sequence, one thread per state
- * component, the state in workgroup memory. `K` = n for dense, k for blocks. Bindings: 0 uniform,
+ * component, the state in workgroup memory. The fallback of the chunked kernels (`wgsl-scan-matrix.ts`)
+ * for blocks too large for workgroup memory, and `scanAlgorithm: 'sequential'`. `K` = n for dense, k for blocks. Bindings: 0 uniform,
  * 1 a (`[B][T][n][K]`), 2 b, 3 s0 `[B][n]`, 4 out.
  */
 export function matrixSequentialWgsl(K: number, wg: number): string {
