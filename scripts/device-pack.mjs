@@ -22,22 +22,26 @@ else if (!existsSync('.device/setup.sh')) {
 }
 mkdirSync('.device/app', { recursive: true });
 const esbuild = join(root, 'node_modules/.bin/esbuild');
-execFileSync(
-  esbuild,
-  [
-    'apps/bench/src/device-entry.ts',
-    '--bundle',
-    '--platform=node',
-    '--format=esm',
-    '--target=node20',
-    '--external:webgpu',
-    '--external:gl',
-    '--conditions=@antler/source',
-    '--banner:js=import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
-    '--outfile=.device/app/device-entry.mjs',
-  ],
-  { stdio: 'inherit' },
-);
+const bundle = (entry, outfile) =>
+  execFileSync(
+    esbuild,
+    [
+      entry,
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--target=node20',
+      '--external:webgpu',
+      '--external:gl',
+      '--conditions=@antler/source',
+      '--banner:js=import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
+      `--outfile=${outfile}`,
+    ],
+    { stdio: 'inherit' },
+  );
+bundle('apps/bench/src/device-entry.ts', '.device/app/device-entry.mjs');
+// The GPU scan micro-benchmark (dense/block/diagonal kernels on device-resident data): `benchmarks/results/gpu-scans-h100-webgpu.json`.
+bundle('packages/backend-webgpu/test/scan-bench.device.ts', '.device/app/scan-bench.mjs');
 const webgpu = realpathSync(join(root, 'packages/backend-webgpu/node_modules/webgpu'));
 const dest = '.device/app/node_modules/webgpu';
 rmSync(dest, { recursive: true, force: true });
@@ -52,3 +56,4 @@ if (mib > 64) process.exit(1);
 console.log(
   'run: carry [".device"], command: source .device/setup.sh; node .device/app/device-entry.mjs --out $OUT/gpu.json',
 );
+console.log('     GPU scans: source .device/setup.sh; cd .device/app && node scan-bench.mjs --out $OUT/gpu-scans.json');
