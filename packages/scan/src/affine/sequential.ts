@@ -260,6 +260,44 @@ export function diagonalScanSequential(
     for (let i = 0; i < n; i++) check += ov[last + i] - ov[last + i];
     return check === 0;
   }
+  const st = out.stride;
+  if (!contiguous && size >= 4 && a.stride === st && b.stride === st && st >= size) {
+    // A range of lanes of a wider sequence (the threaded backend splits lanes this way): zero-based
+    // views, each step's lanes four at a time from the previous step's, ±stride away.
+    const n = size;
+    const span = (length - 1) * st + n;
+    const av = ad.subarray(a.offset, a.offset + span);
+    const bv = bd.subarray(b.offset, b.offset + span);
+    const ov = od.subarray(out.offset, out.offset + span);
+    const first = reverse ? (length - 1) * st : 0;
+    for (let i = 0; i < n; i++) {
+      const prev = s0 === null ? 0 : s0[s0Offset + i];
+      ov[first + i] = av[first + i] * prev + bv[first + i];
+    }
+    const back = reverse ? st : -st;
+    const n4 = n - (n & 3);
+    for (let step = 1; step < length; step++) {
+      const base = reverse ? (length - 1 - step) * st : step * st;
+      let i = 0;
+      for (; i < n4; i += 4) {
+        const j = base + i;
+        const k = j + back;
+        const p3 = ov[k + 3];
+        const p2 = ov[k + 2];
+        const p1 = ov[k + 1];
+        const p0 = ov[k];
+        ov[j + 3] = av[j + 3] * p3 + bv[j + 3];
+        ov[j] = av[j] * p0 + bv[j];
+        ov[j + 1] = av[j + 1] * p1 + bv[j + 1];
+        ov[j + 2] = av[j + 2] * p2 + bv[j + 2];
+      }
+      for (; i < n; i++) ov[base + i] = av[base + i] * ov[base + back + i] + bv[base + i];
+    }
+    const last = reverse ? 0 : (length - 1) * st;
+    let check = 0;
+    for (let i = 0; i < n; i++) check += ov[last + i] - ov[last + i];
+    return check === 0;
+  }
   const dir = reverse ? -1 : 1;
   const t0 = reverse ? length - 1 : 0;
   const as = dir * a.stride;
