@@ -7,6 +7,7 @@ export * from './convergence.js';
 export * from './elk/discount.js';
 export * from './elk/trust-region.js';
 export * from './invalid-option-error.js';
+export * from './methods/anderson.js';
 export * from './methods/method-spec.js';
 export * from './options.js';
 export * from './sequential.js';

@@ -46,6 +46,13 @@ import {
   type TangentMap,
   unscaleStep,
 } from './elk/discount.js';
+import {
+  andersonMix,
+  andersonMoveSlot,
+  andersonPlain,
+  andersonReset,
+  createAndersonState,
+} from './methods/anderson.js';
 import type { MethodSpec } from './methods/method-spec.js';
 import type { ResolvedProblem } from './options.js';
 import { runProblemSequence } from './sequential.js';
@@ -55,6 +62,9 @@ const SLOW_PROGRESS = 0.25;
 
 /** After this many rejected steps in a row adaptive ELK stops damping that sequence (with an event). */
 const MAX_CONSECUTIVE_REJECTIONS = 12;
+
+/** … or once this many of its certifying undamped steps were rejected. */
+const MAX_UNDAMPED_REJECTIONS = 3;
 
 /** Adaptive ELK also stops damping a sequence whose λ has grown this large (its steps no longer move). */
 const LAMBDA_GIVE_UP = 1e6;
@@ -215,6 +225,7 @@ export function* solveLoop(
   // (a diagonal model need not give descent directions, so quasi-ELK can stall; it then runs quasi-DEER).
   const undampedFailed = new Array<boolean>(B).fill(false);
   const rejections = new Array<number>(B).fill(0);
+  const undampedRejections = new Array<number>(B).fill(0);
   const undampedOnly = new Array<boolean>(B).fill(false);
   // Per slot of the current iteration: the LM method took the undamped Newton step (see below).
   const undamped = new Array<boolean>(B).fill(false);
@@ -326,7 +337,14 @@ export function* solveLoop(
     return stats;
   };
 
+  const anderson =
+    p.acceleration === 'anderson' && spec.update === 'newton' && p.clip === null
+      ? createAndersonState(B, stepElems, p.andersonMemory)
+      : null;
+  const mixedBackup = new Float64Array(anderson ? stepElems : 0);
+
   const moveSlot = (from: number, to: number): void => {
+    if (anderson) andersonMoveSlot(anderson, from, to);
     work.copyWithin(to * stepElems, from * stepElems, (from + 1) * stepElems);
     bBuf.copyWithin(to * stepElems, from * stepElems, (from + 1) * stepElems);
     fBuf.copyWithin(to * stepElems, from * stepElems, (from + 1) * stepElems);
@@ -497,21 +515,31 @@ export function* solveLoop(
           accepted[j] = updateTrustRegion(trust[seq], rho) || merit.withinTolerance;
           // A rejected undamped step is not retried at once: the next step is damped.
           undampedFailed[seq] = !accepted[j] && undamped[j];
+          if (!accepted[j] && undamped[j]) undampedRejections[seq]++;
           // Only a step that lowers the merit ends a run of rejections (a no-op step kept because it is
           // within tolerance does not).
           rejections[seq] = rho > 0 ? 0 : rejections[seq] + 1;
-          // Given up: a run of rejections, or λ so large that steps no longer move (a stall). The
-          // undamped steps that follow converge in at most T iterations, like DEER / quasi-DEER.
-          if (
-            (rejections[seq] >= MAX_CONSECUTIVE_REJECTIONS || trust[seq].lambda >= LAMBDA_GIVE_UP) &&
-            canUndamp
-          ) {
+          // Given up: a run of rejections, λ so large that steps no longer move, the certifying step
+          // refused again and again (the residual is small but the error is not, along directions the
+          // damped steps barely move), or T iterations spent. The undamped steps that follow converge
+          // in at most T further iterations, like DEER / quasi-DEER.
+          const why =
+            rejections[seq] >= MAX_CONSECUTIVE_REJECTIONS
+              ? `${rejections[seq]} rejected steps in a row`
+              : trust[seq].lambda >= LAMBDA_GIVE_UP
+                ? `λ = ${trust[seq].lambda.toPrecision(3)}`
+                : undampedRejections[seq] >= MAX_UNDAMPED_REJECTIONS
+                  ? `${undampedRejections[seq]} certifying undamped steps rejected`
+                  : iter >= T
+                    ? `not converged after T = ${T} iterations`
+                    : null;
+          if (why !== null && canUndamp) {
             undampedOnly[seq] = true;
             events.push({
               kind: 'step-rejected',
               iteration: iter,
               sequence: seq,
-              message: `sequence ${seq}: the trust region stalls (${rejections[seq]} rejections in a row, λ = ${trust[seq].lambda.toPrecision(3)}); undamped ${structure === 'dense' ? 'DEER' : 'quasi-DEER'} steps from now on`,
+              message: `sequence ${seq}: the trust region is given up (${why}); undamped ${structure === 'dense' ? 'DEER' : 'quasi-DEER'} steps from now on`,
             });
           }
           // A plain step that removes less than 3/4 of the merit signals the ill-conditioned regime
@@ -541,6 +569,28 @@ export function* solveLoop(
             });
           }
         }
+      }
+    }
+
+    // Anderson acceleration (quasi-DEER): mix the plain steps of the last iterations. The safeguard is
+    // in (3): a mixed iterate whose residual is not below the current one is replaced by the plain step.
+    let acceleratedCount = 0;
+    const mixed = new Array<boolean>(nA).fill(false);
+    if (anderson) {
+      for (let j = 0; j < nA; j++) {
+        // Only past the front (the first step whose residual misses the tolerance) is mixed: the plain
+        // step keeps the converged prefix and extends it, so the finite termination of quasi-DEER
+        // (exact after T iterations) survives the acceleration.
+        const o = j * stepElems;
+        let front = stepElems;
+        for (let i = 0; i < stepElems; i++) {
+          const v = work[o + i];
+          if (!(Math.abs(v - fBuf[o + i]) <= p.atol + p.rtol * Math.abs(v))) {
+            front = i - (i % n);
+            break;
+          }
+        }
+        mixed[j] = andersonMix(anderson, j, work, o, next, o, Math.min(stepElems, front + n));
       }
     }
 
@@ -613,6 +663,38 @@ export function* solveLoop(
     // (3) Linearise the new iterates (only f at the last allowed iteration) and check the residual.
     const last = iter === p.maxIter;
     for (const j of updated) linearizeSlot(j, active[j], last ? 'none' : structure);
+    if (anderson) {
+      for (const j of updated) {
+        if (!mixed[j]) continue;
+        const seq = active[j];
+        const o = j * stepElems;
+        let ss = 0;
+        for (let i = 0; i < stepElems; i++) {
+          const d = work[o + i] - fBuf[o + i];
+          ss += d * d;
+        }
+        if (ss <= lastSumSquares[seq]) {
+          acceleratedCount++;
+          continue;
+        }
+        // Safeguard: back to the plain quasi-DEER step G(s_k) with a fresh history (unless it is not finite).
+        andersonPlain(anderson, j, mixedBackup, 0);
+        let finite = true;
+        for (let i = 0; i < stepElems; i++) if (mixedBackup[i] - mixedBackup[i] !== 0) finite = false;
+        if (!finite) continue;
+        andersonReset(anderson, j);
+        let scaledStep = 0;
+        for (let i = 0; i < stepElems; i++) {
+          const v = mixedBackup[i];
+          work[o + i] = v;
+          const d = Math.abs(v - next[o + i]);
+          if (d > 0) scaledStep = Math.max(scaledStep, d / (p.atol + p.rtol * Math.abs(v)));
+        }
+        linearizeSlot(j, seq, last ? 'none' : structure);
+        if (scaledStep <= 1 || exactByConstruction) smallStep.add(j);
+        else smallStep.delete(j);
+      }
+    }
     const failedSlots = new Set<number>();
     const updatedSeqs = new Set<number>(updated.map((j) => active[j]));
     for (let j = 0; j < nA; j++) {
@@ -634,13 +716,14 @@ export function* solveLoop(
         sumSq += lastSumSquares[seq];
       }
     }
-    const record: IterationRecord = {
+    const record: IterationRecord & { accelerated?: number } = {
       iteration: iter,
       maxStep,
       maxResidual,
       residualNorm: Math.sqrt(sumSq),
       active: active.length,
       ...(lambdaUsed === undefined ? {} : { lambda: lambdaUsed }),
+      ...(anderson ? { accelerated: acceleratedCount } : {}),
     };
     history.push(record);
     hooks.onProgress?.({ ...record, maxIter: p.maxIter });

@@ -14,6 +14,10 @@ import {
 } from '@antler/core';
 import { defaultTolerances } from './convergence.js';
 import { InvalidOptionError } from './invalid-option-error.js';
+import { DEFAULT_ANDERSON_MEMORY } from './methods/anderson.js';
+
+/** Acceleration used when the options name none. */
+const DEFAULT_ACCELERATION: 'anderson' | 'none' = 'none';
 
 /** A validated problem: sizes, packed h0 (double) and every option with its default filled in. */
 export interface ResolvedProblem {
@@ -40,6 +44,26 @@ export interface ResolvedProblem {
   readonly initialLambda: number | null;
   readonly onDivergence: DivergencePolicy;
   readonly clip: number | null;
+  /** Anderson acceleration of quasi-DEER ('none' for the other methods). */
+  readonly acceleration: 'anderson' | 'none';
+  /** Steps mixed by Anderson acceleration. */
+  readonly andersonMemory: number;
+}
+
+/**
+ * Options of `@antler/solvers` beyond the core {@link SolveOptions} (pass an object of this type; the
+ * core contract has no field for them yet).
+ */
+export interface AccelerationOptions {
+  /**
+   * Anderson acceleration of quasi-DEER's fixed-point iteration (safeguarded: a mixed iterate that raises
+   * the residual is replaced by the plain step; only past the converged prefix, so quasi-DEER's finite
+   * termination survives). Default `'none'`: device solvers do not accelerate, and CPU and device
+   * iteration counts stay comparable.
+   */
+  readonly acceleration?: 'anderson' | 'none';
+  /** Past steps mixed (1–20, default 3). */
+  readonly andersonMemory?: number;
 }
 
 function nonNegative(name: string, v: unknown, fallback: number): number {
@@ -167,6 +191,18 @@ export function resolveProblem(
       describeValue(policy),
     );
   }
+  const extra = options as SolveOptions & AccelerationOptions;
+  const acceleration = extra.acceleration ?? DEFAULT_ACCELERATION;
+  if (acceleration !== 'anderson' && acceleration !== 'none') {
+    throw new InvalidOptionError('acceleration', "'anderson' or 'none'", describeValue(acceleration));
+  }
+  const andersonMemory =
+    extra.andersonMemory === undefined
+      ? DEFAULT_ANDERSON_MEMORY
+      : checkInteger(extra.andersonMemory, 'andersonMemory', 1);
+  if (andersonMemory > 20) {
+    throw new InvalidOptionError('andersonMemory', 'an integer from 1 to 20', describeValue(andersonMemory));
+  }
   return {
     method,
     dtype,
@@ -186,5 +222,7 @@ export function resolveProblem(
     initialLambda,
     onDivergence: policy,
     clip: options.clip === undefined ? null : positive('clip', options.clip),
+    acceleration: method === 'quasi-deer' ? acceleration : 'none',
+    andersonMemory,
   };
 }
