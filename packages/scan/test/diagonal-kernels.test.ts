@@ -11,7 +11,6 @@ import {
   affineKernelsFor,
   createThreadedBackend,
   diagonalScanSequential,
-  planBalancedChunks,
   resolveAffineArgs,
   runAffineTask,
 } from '../src/index.js';
@@ -182,7 +181,12 @@ describe('affineChunkAggregate (diagonal)', () => {
 });
 
 describe('pipelined threaded scan (fewer sequences than threads)', () => {
-  const backends = [2, 3].map((threads) => createThreadedBackend({ threads, minWorkPerThread: 1 }));
+  // The third backend cuts sequences into segments of ≈ 1000 steps (n = 1, float64).
+  const backends = [
+    createThreadedBackend({ threads: 2, minWorkPerThread: 1 }),
+    createThreadedBackend({ threads: 3, minWorkPerThread: 1 }),
+    createThreadedBackend({ threads: 2, minWorkPerThread: 1, pipelineSegmentBytes: 24_000 }),
+  ];
   afterAll(() => Promise.all(backends.map((b) => b.dispose())));
 
   it('matches the float64 loop for one and two sequences, both directions, every thread count', () => {
@@ -250,10 +254,12 @@ describe('pipelined threaded scan (fewer sequences than threads)', () => {
 
   it('degrades to the sequential scan when the workers never run: the calling thread claims every chunk', () => {
     const rand = rng(8);
-    for (const [threads, n, reverse] of [
-      [2, 1, false],
-      [3, 1, true],
-      [4, 3, false],
+    for (const [threads, n, reverse, segmented] of [
+      [2, 1, false, false],
+      [3, 1, true, false],
+      [4, 3, false, false],
+      [2, 1, true, true],
+      [3, 2, false, true],
     ] as const) {
       const T = 997;
       const a = uniform(rand, T * n, -1.1, 1.1);
@@ -269,22 +275,37 @@ describe('pipelined threaded scan (fewer sequences than threads)', () => {
         out: { data: out },
         reverse,
       });
-      const bounds = planBalancedChunks(T, threads, 0.7);
-      const C = bounds.length - 1;
-      const flags = new Int32Array(4 * C);
+      // Two segments when `segmented`: the second starts from the first's last state.
+      const segment = segmented ? 600 : Number.POSITIVE_INFINITY;
+      const none = { m: new Float64Array(0), c: new Float64Array(0), carries: new Float64Array(0) };
+      const size = buildChunkPipeline(
+        r,
+        threads,
+        0.7,
+        none,
+        new Int32Array(0),
+        new Int32Array(4),
+        0,
+        segment,
+      );
+      const flags = new Int32Array(size.flagCount);
       const scratch = {
-        m: new Float64Array(C * n),
-        c: new Float64Array(C * n),
-        carries: new Float64Array(C * n),
+        m: new Float64Array(size.operators * n),
+        c: new Float64Array(size.states * n),
+        carries: new Float64Array(size.states * n),
       };
-      const tasks = buildChunkPipeline(r, bounds, scratch, flags, new Int32Array(4));
+      const tasks = buildChunkPipeline(r, threads, 0.7, scratch, flags, new Int32Array(4), 0, segment).tasks;
       expect(tasks).toHaveLength(threads);
       const kernels = affineKernelsFor('float64');
       const work = new Float64Array(16);
       // The calling thread alone, workers not started: it must scan every chunk itself ...
       expect(runChunkPipelineTask(kernels, runAffineTask, tasks[0], work)).toBe(true);
       expect(maxRelError(out, referenceDiagonal(T, n, a, b, null, reverse))).toBeLessThanOrEqual(1e-12);
-      for (let ch = 2; ch < C; ch++) expect(flags[C + ch]).toBe(1);
+      // Every chunk from 2 on of every segment was claimed by the calling thread.
+      for (const member of tasks[0].members)
+        for (let ch = 2; ch < member.chunks; ch++)
+          expect(flags[member.flagBase + member.chunks + ch]).toBe(1);
+      expect(tasks[0].members).toHaveLength(segmented ? 2 : 1);
       // ... and a worker arriving late finds its chunk taken and writes nothing.
       const before = out.slice();
       for (const late of tasks.slice(1))

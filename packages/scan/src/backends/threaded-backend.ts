@@ -22,7 +22,6 @@ import {
   aggregateCostRatio,
   type ChunkedScratch,
   chunkTasks,
-  planBalancedChunks,
 } from '../affine/chunked.js';
 import { aggregateOperatorSize, STRUCTURE_CODE } from '../affine/aggregate.js';
 import { type ResolvedAffineArgs, resolveAffineArgs } from '../affine/validate-args.js';
@@ -64,6 +63,12 @@ export interface ThreadedBackendOptions {
    * running. 0 sleeps at once.
    */
   readonly spinMicroseconds?: number;
+  /**
+   * A single sequence scanned by several threads is processed in segments of about this many bytes of
+   * operands and output (default 24e6, a last-level cache): a chunk a worker reduces is rescanned
+   * while still cached, so long sequences are read from memory about once.
+   */
+  readonly pipelineSegmentBytes?: number;
 }
 
 /** A {@link ScanBackend} that owns worker threads: call `dispose()` when done. */
@@ -139,6 +144,7 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
   const minWork = options.minWorkPerThread ?? 16384;
   const laneSplitMinBytes = options.laneSplitMinBytes ?? 64;
   const spin = options.spinMicroseconds ?? 1000;
+  const segmentBytes = options.pipelineSegmentBytes ?? 24e6;
   const pool = new ScanWorkerPool(threads - 1, spin);
   const staging = new Staging();
 
@@ -245,11 +251,25 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
    */
   function runPipelined(r: ResolvedAffineArgs, workSize: number): boolean {
     const n = r.size;
-    const bounds = planBalancedChunks(r.length, threads, aggregateCostRatio(r.structure, n, r.blockSize));
-    const C = bounds.length - 1;
+    const ratio = aggregateCostRatio(r.structure, n, r.blockSize);
+    // Segments of operands and output about the size of a last-level cache (see pipelineSegmentBytes).
+    const stepBytes =
+      (operatorStepSize(r.structure, n, r.blockSize) + 2 * n) * (r.out.data instanceof Float32Array ? 4 : 8);
+    const segment = Math.max(64 * threads, Math.floor(segmentBytes / stepBytes));
+    const empty = { m: new Float64Array(0), c: new Float64Array(0), carries: new Float64Array(0) };
+    const size = buildChunkPipeline(
+      r,
+      threads,
+      ratio,
+      empty,
+      new Int32Array(0),
+      pool.controlBlock,
+      spin,
+      segment,
+    );
     const opSize = aggregateOperatorSize(STRUCTURE_CODE[r.structure], n, r.blockSize);
-    const rec = pipelineRecord(r.batch * 4 * C, r.batch * C * opSize, r.batch * C * n);
-    const perThread = buildChunkPipeline(r, bounds, rec, rec.flags, rec.control, spin);
+    const rec = pipelineRecord(size.flagCount, size.operators * opSize, size.states * n);
+    const perThread = buildChunkPipeline(r, threads, ratio, rec, rec.flags, rec.control, spin, segment).tasks;
     rec.jobs = perThread.length - 1;
     pool.post(
       perThread.slice(1).map((t) => [t]),

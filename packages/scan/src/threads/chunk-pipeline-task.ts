@@ -17,7 +17,7 @@
  * {@link runChunkPipelineTask} is self-contained, so the workers run exactly this code.
  */
 import { aggregateOperatorSize, STRUCTURE_CODE } from '../affine/aggregate.js';
-import { type ChunkedScratch, chunkTasks } from '../affine/chunked.js';
+import { type ChunkedScratch, chunkTasks, planBalancedChunks } from '../affine/chunked.js';
 import type { ResolvedAffineArgs } from '../affine/validate-args.js';
 import type { AffineKernels, AffineTask } from './affine-task.js';
 
@@ -162,24 +162,30 @@ export function runChunkPipelineTask(
 }
 
 /**
- * Builds the per-thread tasks of a pipelined scan of every batch member of `r` over the chunk `bounds`
- * (`bounds.length − 2` threads). `scratch` needs `batch · chunks` operators (`m`) and states (`c`,
- * `carries`) of float64, and `flags` `4 · batch · chunks` zeroed Int32 slots, all SharedArrayBuffer-backed
- * when workers take part.
+ * Builds the per-thread tasks of a pipelined scan of every batch member of `r` with `parts` threads.
+ * Each sequence is cut into segments of at most `segmentLength` steps, scanned one after the other
+ * (segment s starts from the last state of segment s − 1), and each segment into `parts + 1` chunks
+ * planned by {@link planBalancedChunks} with the reduce/scan cost ratio `ratio`. Short segments keep a
+ * chunk's reduce and its rescan close enough together for the second read to come from the cache.
+ * Returns the tasks and how much scratch they use: `scratch` needs that many float64 operators (`m`)
+ * and states (`c`, `carries`), `flags` that many zeroed Int32 slots, all SharedArrayBuffer-backed when
+ * workers take part (call once with empty scratch to size it).
  */
 export function buildChunkPipeline(
   r: ResolvedAffineArgs,
-  bounds: readonly number[],
+  parts: number,
+  ratio: number,
   scratch: { m: Float64Array; c: Float64Array; carries: Float64Array },
   flags: Int32Array,
   control: Int32Array,
   pollMicroseconds = 1000,
-): ChunkPipelineTask[] {
+  segmentLength = Number.POSITIVE_INFINITY,
+): { tasks: ChunkPipelineTask[]; flagCount: number; operators: number; states: number } {
   const n = r.size;
-  const C = bounds.length - 1;
   const opSize = aggregateOperatorSize(STRUCTURE_CODE[r.structure], n, r.blockSize);
+  const segments = Math.max(1, Math.ceil(r.length / Math.max(1, segmentLength)));
   const perThread: ChunkPipelineTask[] = [];
-  for (let th = 0; th < C - 1; th++) {
+  for (let th = 0; th < parts; th++) {
     perThread.push({
       kind: 3,
       thread: th,
@@ -190,43 +196,89 @@ export function buildChunkPipeline(
       pollMicroseconds,
     });
   }
-  // Physical index of the last state of chunk ch (in scan order).
-  const lastOf = (ch: number) => (r.reverse ? r.length - bounds[ch + 1] : bounds[ch + 1] - 1);
+  let flagCount = 0;
+  let operators = 0;
+  let states = 0;
+  const sized = scratch.m.length > 0;
+  let used = 1;
   for (let k = 0; k < r.batch; k++) {
-    // This member's slice of the scratch: the tasks' offsets are chunk-relative.
-    const own: ChunkedScratch = {
-      m: scratch.m.subarray(k * C * opSize, (k + 1) * C * opSize),
-      c: scratch.c.subarray(k * C * n, (k + 1) * C * n),
-      carries: scratch.carries.subarray(k * C * n, (k + 1) * C * n),
-      work: new Float64Array(0),
-    };
-    const firsts = chunkTasks(r, k, bounds, own, 1);
-    const seconds = chunkTasks(r, k, bounds, own, 3);
-    const outBase = r.out.offset + k * r.out.batchStride;
-    // The calling thread's scans: chunk 0 from s0, chunk ch from the end of chunk ch − 1.
-    const scans = [firsts[0]];
-    for (let ch = 1; ch < C; ch++) {
-      const s0Offset = outBase + lastOf(ch - 1) * r.out.timeStride;
-      scans.push({ ...seconds[ch - 1], s0: r.out.data, s0Offset });
-    }
-    for (let th = 0; th < C - 1; th++) {
-      const mOffsets: number[] = [];
-      const cOffsets: number[] = [];
-      for (let ch = 1; ch <= th; ch++) {
-        mOffsets.push(ch * opSize);
-        cOffsets.push(ch * n);
-      }
-      perThread[th].members.push({
-        flagBase: k * 4 * C,
-        chunks: C,
-        scans: th === 0 ? scans : [],
-        reduce: th === 0 ? null : firsts[th],
-        second: th === 0 ? null : seconds[th],
-        lastOf0: outBase + lastOf(0) * r.out.timeStride,
-        mOffsets,
-        cOffsets,
+    for (let g = 0; g < segments; g++) {
+      // Segment g in scan order, as a one-member problem of its own.
+      const g0 = Math.round((g * r.length) / segments);
+      const g1 = Math.round(((g + 1) * r.length) / segments);
+      const L = g1 - g0;
+      if (L <= 0) continue;
+      const p0 = r.reverse ? r.length - g1 : g0;
+      const at = (v: ResolvedAffineArgs['a']) => ({
+        data: v.data,
+        offset: v.offset + k * v.batchStride + p0 * v.timeStride,
+        timeStride: v.timeStride,
+        batchStride: 0,
       });
+      // The start: s0 for the first segment, else the previous segment's last state (in scan order).
+      const prevLast = r.reverse ? r.length - g0 : g0 - 1;
+      const s0 =
+        g === 0
+          ? r.s0 && { ...r.s0, offset: r.s0.offset + k * r.s0.batchStride, batchStride: 0 }
+          : {
+              data: r.out.data,
+              offset: r.out.offset + k * r.out.batchStride + prevLast * r.out.timeStride,
+              timeStride: 0,
+              batchStride: 0,
+            };
+      const seg: ResolvedAffineArgs = {
+        ...r,
+        batch: 1,
+        length: L,
+        a: at(r.a),
+        b: at(r.b),
+        out: at(r.out),
+        s0,
+      };
+      const bounds = planBalancedChunks(L, parts, ratio);
+      const C = bounds.length - 1;
+      used = Math.max(used, C - 1);
+      // Physical index (within the segment) of the last state of chunk ch, in scan order.
+      const lastOf = (ch: number) => (r.reverse ? L - bounds[ch + 1] : bounds[ch + 1] - 1);
+      const own: ChunkedScratch = {
+        m: sized ? scratch.m.subarray(operators * opSize, (operators + C) * opSize) : scratch.m,
+        c: sized ? scratch.c.subarray(states * n, (states + C) * n) : scratch.c,
+        carries: sized ? scratch.carries.subarray(states * n, (states + C) * n) : scratch.carries,
+        work: new Float64Array(0),
+      };
+      const flagBase = flagCount;
+      flagCount += 4 * C;
+      operators += C;
+      states += C;
+      if (!sized) continue;
+      const firsts = chunkTasks(seg, 0, bounds, own, 1);
+      const seconds = chunkTasks(seg, 0, bounds, own, 3);
+      const outBase = seg.out.offset;
+      // The calling thread's scans: chunk 0 from the start, chunk ch from the end of chunk ch − 1.
+      const scans = [firsts[0]];
+      for (let ch = 1; ch < C; ch++) {
+        const s0Offset = outBase + lastOf(ch - 1) * r.out.timeStride;
+        scans.push({ ...seconds[ch - 1], s0: r.out.data, s0Offset });
+      }
+      for (let th = 0; th < C - 1; th++) {
+        const mOffsets: number[] = [];
+        const cOffsets: number[] = [];
+        for (let ch = 1; ch <= th; ch++) {
+          mOffsets.push(ch * opSize);
+          cOffsets.push(ch * n);
+        }
+        perThread[th].members.push({
+          flagBase,
+          chunks: C,
+          scans: th === 0 ? scans : [],
+          reduce: th === 0 ? null : firsts[th],
+          second: th === 0 ? null : seconds[th],
+          lastOf0: outBase + lastOf(0) * r.out.timeStride,
+          mOffsets,
+          cOffsets,
+        });
+      }
     }
   }
-  return perThread;
+  return { tasks: perThread.slice(0, used), flagCount, operators, states };
 }
