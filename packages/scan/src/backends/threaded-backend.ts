@@ -18,11 +18,7 @@ import {
   viewExtent,
   operatorStepSize,
 } from '@antler/core';
-import {
-  aggregateCostRatio,
-  type ChunkedScratch,
-  chunkTasks,
-} from '../affine/chunked.js';
+import { aggregateCostRatio, type ChunkedScratch, chunkTasks } from '../affine/chunked.js';
 import { aggregateOperatorSize, STRUCTURE_CODE } from '../affine/aggregate.js';
 import { type ResolvedAffineArgs, resolveAffineArgs } from '../affine/validate-args.js';
 import { kalmanScanSequential } from '../kalman/sequential-kalman.js';
