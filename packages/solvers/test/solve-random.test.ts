@@ -216,7 +216,8 @@ describe('unstable cells (spectral radius of W_hh ≥ 2)', () => {
         fc.double({ min: 1e-10, max: 1e-5, noNaN: true }),
         fc.double({ min: 0, max: 1e-4, noNaN: true }),
         fc.integer({ min: 1, max: 200 }),
-        (n, T, seed, rho, method, variant, atol, rtol, maxIter) => {
+        fc.constantFrom<'none' | 'anderson'>('none', 'anderson'),
+        (n, T, seed, rho, method, variant, atol, rtol, maxIter, acceleration) => {
           const cell = orthogonalElman(n, 3, seed, rho);
           // Small inputs keep tanh away from saturation, so DEER's linearisations carry the full growth.
           const x = uniform(T * 3, 0.2, rng(seed + 1));
@@ -231,7 +232,14 @@ describe('unstable cells (spectral radius of W_hh ≥ 2)', () => {
             expect(maxAbsDiff(elk.states, ref), lm).toBeLessThanOrEqual(1e-9);
           }
           // No method reports convergence further than its tolerance from the sequential trajectory.
-          const r = solveSync(cell, x, { method, elk: { variant }, atol, rtol, maxIter });
+          const r = solveSync(cell, x, {
+            method,
+            elk: { variant },
+            atol,
+            rtol,
+            maxIter,
+            acceleration,
+          } as SolveOptions & AccelerationOptions);
           if (r.converged) {
             let smax = 0;
             for (const v of r.states) smax = Math.max(smax, Math.abs(v));
