@@ -15,6 +15,7 @@ import {
   CONTROL_DONE,
   CONTROL_ERROR,
   CONTROL_NONFINITE,
+  SIGNAL_READY,
   SIGNAL_SEQ,
   SIGNAL_STOP,
   scanWorkerSource,
@@ -61,7 +62,7 @@ export class ScanWorkerPool {
     for (let i = this.workers.length; i < this.size; i++) {
       const worker = new WorkerClass(source, { eval: true });
       const { port1, port2 } = new Channel();
-      const signal = new Int32Array(new SharedArrayBuffer(8));
+      const signal = new Int32Array(new SharedArrayBuffer(12));
       worker.postMessage({ port: port2, signal, spinMicroseconds: this.spinMicroseconds }, [port2]);
       port1.unref();
       this.ports.push(port1);
@@ -72,6 +73,14 @@ export class ScanWorkerPool {
       // unexpected crash from becoming an uncaught exception of the host process.
       worker.on('error', () => {});
       this.workers.push(worker);
+    }
+    // Wait (once) until the workers have compiled and primed their kernels: a call posted earlier would
+    // be done by the calling thread alone while the workers start, and the workers' start would land
+    // in some later call instead.
+    const deadline = Date.now() + 10_000;
+    for (const signal of this.signals) {
+      while (Atomics.load(signal, SIGNAL_READY) === 0 && Date.now() < deadline)
+        Atomics.wait(signal, SIGNAL_READY, 0, 50);
     }
   }
 

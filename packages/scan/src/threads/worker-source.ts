@@ -18,9 +18,10 @@ import { runKalmanTask } from './kalman-task.js';
 export const CONTROL_DONE = 0;
 export const CONTROL_ERROR = 1;
 export const CONTROL_NONFINITE = 2;
-/** Signal block layout (Int32Array, one per worker): [0] dispatch sequence number, [1] stop flag. */
+/** Signal block layout (Int32Array, one per worker): [0] dispatch sequence number, [1] stop flag, [2] ready. */
 export const SIGNAL_SEQ = 0;
 export const SIGNAL_STOP = 1;
+export const SIGNAL_READY = 2;
 
 /** Source text of an object literal holding the affine kernels. */
 function affineKernelsSource(): string {
@@ -86,6 +87,8 @@ function runMessage(msg) {
 parentPort.once('message', ({ port, signal, spinMicroseconds }) => {
   // From 0, not the current value: a dispatch may already have been signalled while the worker started.
   let seen = 0;
+  Atomics.store(signal, ${SIGNAL_READY}, 1);
+  Atomics.notify(signal, ${SIGNAL_READY});
   for (;;) {
     let seq = Atomics.load(signal, ${SIGNAL_SEQ});
     if (seq === seen) {
