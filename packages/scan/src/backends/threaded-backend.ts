@@ -254,19 +254,10 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
     const stepBytes =
       (operatorStepSize(r.structure, n, r.blockSize) + 2 * n) * (r.out.data instanceof Float32Array ? 4 : 8);
     const segment = Math.max(64 * threads, Math.floor(segmentBytes / stepBytes));
-    const empty = { m: new Float64Array(0), c: new Float64Array(0), carries: new Float64Array(0) };
-    const size = buildChunkPipeline(
-      r,
-      threads,
-      ratio,
-      empty,
-      new Int32Array(0),
-      pool.controlBlock,
-      spin,
-      segment,
-    );
+    // At most threads + 1 chunks per segment of each sequence.
+    const chunks = r.batch * Math.ceil(r.length / segment) * (threads + 1);
     const opSize = aggregateOperatorSize(STRUCTURE_CODE[r.structure], n, r.blockSize);
-    const rec = pipelineRecord(size.flagCount, size.operators * opSize, size.states * n);
+    const rec = pipelineRecord(4 * chunks, chunks * opSize, chunks * n);
     const perThread = buildChunkPipeline(r, threads, ratio, rec, rec.flags, rec.control, spin, segment).tasks;
     rec.jobs = perThread.length - 1;
     pool.post(
