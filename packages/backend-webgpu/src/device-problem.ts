@@ -32,6 +32,24 @@ import {
   denseCoopApplyWgsl,
 } from './wgsl-fused-dense.js';
 import { CARRY_WGSL, matrixSequentialWgsl } from './wgsl-scan.js';
+import { carryCheckWgsl, withParityCounter } from './wgsl-fused-carry.js';
+
+/**
+ * Partial results (one per phase-1 thread) that the latency path of the quasi-DEER loop may reduce in
+ * all, summed over its n-fold repeated per-sequence reductions.
+ */
+export const LATENCY_PATH_MAX_PARTIALS = 1 << 21;
+
+/**
+ * Whether the diagonal loop of a problem with B sequences of C chunks (U state components per phase-1
+ * thread) takes the three-dispatch latency path (carries, check and counter in one kernel) rather
+ * than the five-dispatch one (by default): when the check's n-fold repeated reductions read at most
+ * {@link LATENCY_PATH_MAX_PARTIALS} partial results in all (it also needs seven storage buffers per
+ * kernel, which every device that runs phase 3 has).
+ */
+export function latencyPath(B: number, C: number, n: number, U: number): boolean {
+  return B * n * C * (n / U) <= LATENCY_PATH_MAX_PARTIALS;
+}
 
 /** Settings of {@link DeviceProblem.solve}. */
 export interface FusedSolveSettings {
@@ -45,6 +63,14 @@ export interface FusedSolveSettings {
   readonly batchOffset?: number;
   readonly onRecord?: (r: IterationRecord) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Dispatches per quasi-DEER (diagonal) iteration: `'latency'` three (the check and the update counter
+   * folded into the carry kernel), `'throughput'` five (separate check and counter kernels; no repeated
+   * reductions), `'auto'` (default) chooses by size ({@link latencyPath}). Both give the same iterates
+   * up to float32 rounding of the carries, the same stopping decisions and history. Other structures
+   * always run the five-dispatch loop.
+   */
+  readonly loop?: 'auto' | 'latency' | 'throughput';
 }
 
 /** What a fused solve found, per sequence of this problem. */
@@ -117,15 +143,19 @@ type Step = [GPUComputePipeline, GPUBindGroup, number, number];
 
 interface Work {
   readonly ring: number;
+  readonly latency: boolean;
   readonly status: GPUBuffer;
   readonly hist: GPUBuffer;
   readonly stepPart: GPUBuffer;
   readonly staging: GPUBuffer;
   readonly structure: DeviceStructure;
-  /** Per parity: phase 1 (then the check), and the phases after the check. */
-  readonly groups: { lin: Step; rest: Step[] }[];
-  readonly check: Bound;
-  readonly tick: Bound;
+  /**
+   * Per parity: phase 1, the convergence check (alone, or fused with the carries on the latency path),
+   * and the phases after the check.
+   */
+  readonly groups: { lin: Step; check: Step; rest: Step[] }[];
+  /** The separate counter advance; null on the latency path, whose check kernel advances it. */
+  readonly tick: Bound | null;
   /** The method's own uniform whose tolerance words must be refreshed per solve (DEER), if any. */
   readonly tolUniform: GPUBuffer | null;
   readonly buffers: GPUBuffer[];
@@ -345,7 +375,7 @@ export class DeviceProblem {
     this.setUniform(settings.atol, settings.rtol, ring);
     this.atol = settings.atol;
     this.rtol = settings.rtol;
-    const w = this.workspace(ring, structure);
+    const w = this.workspace(ring, structure, settings.loop ?? 'auto');
     const { status, hist, stepPart, staging } = w;
     if (w.tolUniform)
       d.queue.writeBuffer(
@@ -355,7 +385,7 @@ export class DeviceProblem {
       );
     const statusBytes = 4 * (2 * B + 1);
     const histBytes = 4 * ring * B * HISTORY_FIELDS;
-    d.queue.writeBuffer(status, 0, new Uint32Array(2 * B + 1));
+    d.queue.writeBuffer(status, 0, new Uint32Array(2 * B + 2));
     {
       const enc = d.createCommandEncoder();
       enc.clearBuffer(stepPart);
@@ -363,7 +393,6 @@ export class DeviceProblem {
     }
     {
       const groups = w.groups;
-      const check = w.check;
       const tick = w.tick;
       const run = (
         pass: GPUComputePassEncoder,
@@ -390,16 +419,13 @@ export class DeviceProblem {
         const pass = enc.beginComputePass();
         const first = updates;
         if (k === 0) {
-          const l = groups[this.parity].lin;
-          run(pass, [l[0], l[1]], l[2], l[3]);
-          run(pass, check, B);
+          const gr = groups[this.parity];
+          for (const st of [gr.lin, gr.check]) run(pass, [st[0], st[1]], st[2], st[3]);
         }
         for (let it = 0; it < k; it++) {
           const gr = groups[this.parity];
-          run(pass, [gr.lin[0], gr.lin[1]], gr.lin[2], gr.lin[3]);
-          run(pass, check, B);
-          for (const st of gr.rest) run(pass, [st[0], st[1]], st[2], st[3]);
-          run(pass, tick, 1);
+          for (const st of [gr.lin, gr.check, ...gr.rest]) run(pass, [st[0], st[1]], st[2], st[3]);
+          if (tick) run(pass, tick, 1);
           this.parity = 1 - this.parity;
         }
         pass.end();
@@ -457,13 +483,24 @@ export class DeviceProblem {
   }
 
   /** Scratch buffers and bind groups of the Newton loop, made once per problem (ring size and method). */
-  private workspace(ring: number, structure: DeviceStructure): Work {
-    if (this.work && this.work.ring === ring && this.work.structure === structure) return this.work;
-    if (this.work) for (const b of this.work.buffers) b.destroy();
+  private workspace(ring: number, structure: DeviceStructure, loop: 'auto' | 'latency' | 'throughput'): Work {
     const { B, T } = this;
     const n = this.kernel.n;
     const d = this.ctx.device;
-    const status = storageBuffer(d, 4 * (2 * B + 1));
+    const latency =
+      structure === 'diagonal' &&
+      d.limits.maxStorageBuffersPerShaderStage >= 7 &&
+      (loop === 'auto' ? latencyPath(B, this.C, n, this.U) : loop === 'latency');
+    if (
+      this.work &&
+      this.work.ring === ring &&
+      this.work.structure === structure &&
+      this.work.latency === latency
+    )
+      return this.work;
+    if (this.work) for (const b of this.work.buffers) b.destroy();
+    // 2B + 2 words: the latency path keeps its update counter in the last two (one per parity).
+    const status = storageBuffer(d, 4 * (2 * B + 2));
     const hist = storageBuffer(d, 4 * ring * B * HISTORY_FIELDS);
     const staging = d.createBuffer({
       size: 4 * (2 * B + 1) + 4 * ring * B * HISTORY_FIELDS,
@@ -473,7 +510,7 @@ export class DeviceProblem {
       const [pipe, bg] = this.bindGroup(code, bufs, u);
       return [pipe, bg, g[0], g[1]];
     };
-    let groups: { lin: Step; rest: Step[] }[];
+    let groups: { lin: Step; check: Step; rest: Step[] }[];
     let part: GPUBuffer;
     let stepPart: GPUBuffer;
     /** Partial-result entries per (sequence, chunk) that the check kernel reduces. */
@@ -493,18 +530,29 @@ export class DeviceProblem {
       const lin = U === 4 && k.vec4 ? k.vec4.lin(n) : diagLinAggWgsl(k);
       const apply = U === 4 && k.vec4 ? k.vec4.apply(n) : diagApplyWgsl(k);
       const g = grid(threads);
-      groups = [0, 1].map((par) => {
+      perSequence = n / U;
+      const checkStep = (par: 0 | 1, hs: GPUBuffer): Step =>
+        latency
+          ? step(
+              carryCheckWgsl(n, perSequence, par),
+              [part, stepPart, status, hist, agg, hs, carry],
+              grid(B * n, 1),
+            )
+          : step(checkWgsl(perSequence), [part, stepPart, status, hist], [B, 1]);
+      groups = ([0, 1] as const).map((par) => {
         const hs = this.states[par];
         const hn = this.states[1 - par];
         return {
           lin: step(lin, [hs, this.xp, this.wh, status, agg, part], g),
-          rest: [
-            step(CARRY_WGSL, [agg, hs, status, carry], grid(B * n, 1), scanUniform),
-            step(apply, [hs, this.xp, this.wh, status, carry, hn, stepPart], g),
-          ],
+          check: checkStep(par, hs),
+          rest: latency
+            ? [step(withParityCounter(apply, par), [hs, this.xp, this.wh, status, carry, hn, stepPart], g)]
+            : [
+                step(CARRY_WGSL, [agg, hs, status, carry], grid(B * n, 1), scanUniform),
+                step(apply, [hs, this.xp, this.wh, status, carry, hn, stepPart], g),
+              ],
         };
       });
-      perSequence = n / U;
     } else {
       // Few long chunks: the per-sequence scan of the chunk maps (n×n, or 2×2 blocks) runs
       // sequentially over C.
@@ -559,11 +607,13 @@ export class DeviceProblem {
         agg = coop ? denseCoopAggWgsl(k) : denseAggWgsl(k);
         app = coop ? denseCoopApplyWgsl(k) : denseApplyWgsl(k);
       }
+      const check = step(checkWgsl(perSequence), [part, stepPart, status, hist], [B, 1], methodUniform);
       groups = [0, 1].map((par) => {
         const hs = this.states[par];
         const hn = this.states[1 - par];
         return {
           lin: step(agg, [hs, this.xp, this.wh, status, aggM, aggV, part], g, methodUniform),
+          check,
           rest: [
             step(matrixSequentialWgsl(K, wg), [aggM, aggV, h0, ends], grid(B, 1), scanUniform),
             step(app, [hs, this.xp, this.wh, status, ends, hn, stepPart], g, methodUniform),
@@ -574,14 +624,14 @@ export class DeviceProblem {
     }
     this.work = {
       ring,
+      latency,
       structure,
       status,
       hist,
       stepPart,
       staging,
       groups,
-      check: this.bindGroup(checkWgsl(perSequence), [part, stepPart, status, hist], tolUniform ?? undefined),
-      tick: this.bindGroup(TICK_WGSL, [status]),
+      tick: latency ? null : this.bindGroup(TICK_WGSL, [status]),
       tolUniform,
       buffers,
     };

@@ -1,0 +1,221 @@
+/**
+ * The three-dispatch (latency) quasi-DEER loop against the five-dispatch (throughput) loop and an
+ * independent float64 GRU loop: same stopping decisions, iteration counts and history; iterates equal up
+ * to float32 rounding of the carries.
+ */
+import type { Cell } from '@antler/core';
+import { createGru } from '@antler/zoo';
+import { describe, expect, it } from 'vitest';
+import { DeviceProblem, type FusedSolveStats, packGru } from '../src/index.js';
+import { LATENCY_PATH_MAX_PARTIALS, latencyPath } from '../src/device-problem.js';
+import { testBackend } from './gpu.js';
+
+const backend = await testBackend();
+const why = typeof backend === 'string' ? backend : '';
+const skip = why ? ` — skipped: ${why}` : '';
+
+/** Deterministic N(0, 1) inputs (Box–Muller on a small LCG). */
+function normals(len: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const u = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 2 ** 32;
+  };
+  const out = new Float32Array(len);
+  for (let i = 0; i < len; i++) out[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  return out;
+}
+
+/** Independent float64 loop of the Flax GRU (h' = (1 − z) ñ + z h, b_hn inside r ⊙ (…)). */
+function gru64(cell: Cell, x: Float32Array, B: number, T: number): Float64Array {
+  const n = cell.stateSize;
+  const m = cell.inputSize;
+  const P = cell.parameters ?? {};
+  const wih = P.weight_ih_l0.data;
+  const whh = P.weight_hh_l0.data;
+  const bih = P.bias_ih_l0?.data;
+  const bhn = P.bias_hh_l0?.data;
+  const sig = (v: number) => 1 / (1 + Math.exp(-v));
+  const out = new Float64Array(B * T * n);
+  for (let b = 0; b < B; b++) {
+    let h = new Float64Array(n);
+    for (let t = 0; t < T; t++) {
+      const xo = (b * T + t) * m;
+      const pre = (row: number) => {
+        let v = bih ? bih[row] : 0;
+        for (let k = 0; k < m; k++) v += wih[row * m + k] * x[xo + k];
+        return v;
+      };
+      const rec = (row: number) => {
+        let v = 0;
+        for (let k = 0; k < n; k++) v += whh[row * n + k] * h[k];
+        return v;
+      };
+      const next = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const r = sig(pre(i) + rec(i));
+        const z = sig(pre(n + i) + rec(n + i));
+        const c = Math.tanh(pre(2 * n + i) + r * (rec(2 * n + i) + (bhn ? bhn[i] : 0)));
+        next[i] = (1 - z) * c + z * h[i];
+      }
+      h = next;
+      out.set(h, (b * T + t) * n);
+    }
+  }
+  return out;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let e = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= e)) e = d;
+  }
+  return e;
+}
+
+/** Inputs whose sequences need different iteration counts: sequence b scaled by 4^b / 16 (first zero). */
+function spreadInputs(B: number, T: number, m: number): Float32Array {
+  const x = normals(B * T * m, 17);
+  for (let b = 0; b < B; b++) {
+    const scale = b === 0 ? 0 : 4 ** b / 16;
+    for (let j = b * T * m; j < (b + 1) * T * m; j++) x[j] *= scale;
+  }
+  return x;
+}
+
+async function solveBoth(
+  cell: Cell,
+  x: Float32Array,
+  B: number,
+  T: number,
+  settings: { atol: number; rtol: number; maxIter: number; checkEvery: number },
+): Promise<{ loop: 'latency' | 'throughput'; stats: FusedSolveStats; states: Float32Array }[]> {
+  if (typeof backend === 'string') throw new Error(why);
+  const w = packGru(cell);
+  if (!w) throw new Error('not a GRU');
+  const h0 = new Float32Array(B * cell.stateSize);
+  const p = DeviceProblem.create(backend.context, w, B, T, x, h0, null);
+  const out: { loop: 'latency' | 'throughput'; stats: FusedSolveStats; states: Float32Array }[] = [];
+  try {
+    for (const loop of ['throughput', 'latency'] as const) {
+      await p.resetToZeros(h0);
+      const stats = await p.solve('quasi-deer', { ...settings, loop });
+      out.push({ loop, stats, states: await p.readStates() });
+    }
+  } finally {
+    p.destroy();
+  }
+  return out;
+}
+
+describe('three-dispatch (latency) quasi-DEER loop', () => {
+  // n = 8 runs the GRU's vec4 kernels, n = 6 the generic scalar ones. T = 700 with the default chunking
+  // gives one step per chunk, so each carry thread scans several chunks.
+  for (const n of [8, 6]) {
+    it.skipIf(!!why)(
+      `n = ${n}: same stops, iterations and history as the five-dispatch loop; states = float64 loop${skip}`,
+      async () => {
+        if (typeof backend === 'string') return;
+        // Seven storage buffers per kernel, or both loops would be the five-dispatch one.
+        expect(backend.context.device.limits.maxStorageBuffersPerShaderStage).toBeGreaterThanOrEqual(7);
+        const B = 4;
+        const T = 700;
+        const cell = createGru({ hiddenSize: n, inputSize: n, seed: 5, variant: 'flax' });
+        const x = spreadInputs(B, T, n);
+        const [thr, lat] = await solveBoth(cell, x, B, T, {
+          atol: 1e-6,
+          rtol: 1e-5,
+          maxIter: 200,
+          checkEvery: 3,
+        });
+        // The sequences stop at different iterations, so the copy of a stopped sequence into the other
+        // ping-pong buffer matters for what is read back.
+        expect(new Set(lat.stats.iterationsPerSequence).size).toBeGreaterThan(1);
+        expect(lat.stats.status).toEqual([1, 1, 1, 1]);
+        expect(lat.stats.status).toEqual(thr.stats.status);
+        expect(lat.stats.iterationsPerSequence).toEqual(thr.stats.iterationsPerSequence);
+        expect(lat.stats.updates).toBe(thr.stats.updates);
+        expect(lat.stats.readbacks).toBe(thr.stats.readbacks);
+        expect(lat.stats.history.map((h) => [h.iteration, h.active])).toEqual(
+          thr.stats.history.map((h) => [h.iteration, h.active]),
+        );
+        lat.stats.history.forEach((h, k) => {
+          const ref = thr.stats.history[k];
+          // Equal up to float32 rounding of the states (|s| ≲ 1).
+          expect(Math.abs(h.maxResidual - ref.maxResidual)).toBeLessThanOrEqual(
+            1e-4 * ref.maxResidual + 1e-6,
+          );
+          expect(Math.abs(h.maxStep - ref.maxStep)).toBeLessThanOrEqual(1e-4 * ref.maxStep + 1e-6);
+        });
+        expect(maxAbsDiff(lat.states, thr.states)).toBeLessThan(1e-6);
+        const ref = gru64(cell, x, B, T);
+        expect(maxAbsDiff(lat.states, ref)).toBeLessThan(1e-5);
+        expect(maxAbsDiff(thr.states, ref)).toBeLessThan(1e-5);
+      },
+    );
+  }
+
+  it.skipIf(!!why)(`an iteration limit is reported the same way by both loops${skip}`, async () => {
+    const B = 3;
+    const T = 400;
+    const n = 8;
+    const cell = createGru({ hiddenSize: n, inputSize: n, seed: 6, variant: 'flax' });
+    const x = normals(B * T * n, 23);
+    const [thr, lat] = await solveBoth(cell, x, B, T, {
+      atol: 1e-7,
+      rtol: 1e-7,
+      maxIter: 4,
+      checkEvery: 3,
+    });
+    expect(lat.stats.status).toEqual([0, 0, 0]);
+    expect(thr.stats.status).toEqual([0, 0, 0]);
+    expect(lat.stats.updates).toBe(4);
+    expect(lat.stats.iterationsPerSequence).toEqual(thr.stats.iterationsPerSequence);
+    expect(lat.stats.events.map((e) => e.kind)).toEqual(thr.stats.events.map((e) => e.kind));
+    expect(lat.stats.history.length).toBe(thr.stats.history.length);
+    // Residuals differ by float32 rounding of the states (|s| ≲ 1: a few 1e-8).
+    for (let b = 0; b < B; b++)
+      expect(
+        Math.abs(lat.stats.residualPerSequence[b] - thr.stats.residualPerSequence[b]),
+      ).toBeLessThanOrEqual(1e-6 + 1e-4 * thr.stats.residualPerSequence[b]);
+    expect(maxAbsDiff(lat.states, thr.states)).toBeLessThan(1e-5);
+  });
+
+  it.skipIf(!!why)(
+    `a non-finite input stops its sequence at the same update in both loops${skip}`,
+    async () => {
+      const B = 3;
+      const T = 300;
+      const n = 8;
+      const cell = createGru({ hiddenSize: n, inputSize: n, seed: 7, variant: 'flax' });
+      const x = normals(B * T * n, 29);
+      x[(1 * T + 150) * n + 2] = Number.NaN;
+      const [thr, lat] = await solveBoth(cell, x, B, T, {
+        atol: 1e-6,
+        rtol: 1e-5,
+        maxIter: 100,
+        checkEvery: 4,
+      });
+      expect(lat.stats.status).toEqual([1, 2, 1]);
+      expect(lat.stats.status).toEqual(thr.stats.status);
+      expect(lat.stats.iterationsPerSequence).toEqual(thr.stats.iterationsPerSequence);
+      expect(lat.stats.events.filter((e) => e.kind === 'non-finite').map((e) => e.sequence)).toEqual([1]);
+      const ref = gru64(cell, x, B, T);
+      for (const b of [0, 2]) {
+        const o = b * T * n;
+        expect(maxAbsDiff(lat.states.subarray(o, o + T * n), ref.subarray(o, o + T * n))).toBeLessThan(1e-5);
+      }
+    },
+  );
+
+  it('the default rule takes the latency loop while the repeated reductions stay small', () => {
+    // n = 8 (vec4, 2 partials per chunk), B = 16: T = 1e4 has 5000 chunks, T = 1e5 has 7693.
+    expect(latencyPath(16, 5000, 8, 4)).toBe(true);
+    expect(latencyPath(16, 7693, 8, 4)).toBe(true);
+    // n = 32, T = 1e4: 2000 chunks of 8 partials, each reduced by 32 workgroups per sequence.
+    expect(latencyPath(16, 2000, 32, 4)).toBe(false);
+    expect(latencyPath(1, LATENCY_PATH_MAX_PARTIALS, 1, 1)).toBe(true);
+    expect(latencyPath(1, LATENCY_PATH_MAX_PARTIALS + 1, 1, 1)).toBe(false);
+  });
+});
