@@ -56,4 +56,6 @@ if (mib > 64) process.exit(1);
 console.log(
   'run: carry [".device"], command: source .device/setup.sh; node .device/app/device-entry.mjs --out $OUT/gpu.json',
 );
-console.log('     GPU scans: source .device/setup.sh; cd .device/app && node scan-bench.mjs --out $OUT/gpu-scans.json');
+console.log(
+  '     GPU scans: source .device/setup.sh; cd .device/app && node scan-bench.mjs --out $OUT/gpu-scans.json',
+);
