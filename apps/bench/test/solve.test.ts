@@ -98,6 +98,32 @@ describe('antler solve', () => {
       for (let i = 0; i < n; i++) expect(doc.states[t][i]).toBeCloseTo(ref[t][i], 10);
   });
 
+  it('--acceleration anderson: quasi-DEER converges to the GRU equations', async () => {
+    const out = join(dir, 'out-aa.json');
+    const { code } = await run([
+      '--cell',
+      'gru',
+      '--weights',
+      weights,
+      '--inputs',
+      inputs,
+      '--method',
+      'quasi-deer',
+      '--acceleration',
+      'anderson',
+      '--tol',
+      '1e-12',
+      '--out',
+      out,
+    ]);
+    expect(code).toBe(0);
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    expect(doc.converged).toBe(true);
+    const ref = gruSequential(xs, [0, 0, 0]);
+    for (let t = 0; t < T; t++)
+      for (let i = 0; i < n; i++) expect(doc.states[t][i]).toBeCloseTo(ref[t][i], 10);
+  });
+
   it('batched [B][T][m] inputs with [B][n] h0, quasi-ELK in float32: [B][T][n] states', async () => {
     const xb = [xs, xs.map(([a, b]) => [b, -a])];
     const h0 = [
@@ -180,6 +206,11 @@ describe('antler solve', () => {
       /weight_hh|hh/,
     ],
     ['an unknown method', () => ['--method', 'newton'], /--method: unknown method 'newton'/],
+    [
+      'an unknown acceleration',
+      () => ['--acceleration', 'nesterov'],
+      /--acceleration: expected anderson or none, got 'nesterov'/,
+    ],
     ['an unknown cell', () => ['--cell', 'transformer'], /--cell: unknown cell 'transformer'/],
     ['an h0 of the wrong size', () => ['--h0', file('h0bad.json', [1, 2])], /--h0 .*expected \[n=3\]/],
   ];

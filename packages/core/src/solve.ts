@@ -62,6 +62,8 @@ export interface IterationRecord {
   readonly active: number;
   /** The damping used (ELK methods). */
   readonly lambda?: number;
+  /** Sequences whose iterate was an Anderson mix this iteration (present only when acceleration ran). */
+  readonly accelerated?: number;
 }
 
 /** Something a user must know about a solve. Nothing is clipped, replaced or skipped silently. */
@@ -120,6 +122,15 @@ export interface SolveOptions {
   readonly onDivergence?: DivergencePolicy;
   /** Clip iterates to ±clip (off by default; every clip is reported as an event). */
   readonly clip?: number;
+  /**
+   * Anderson acceleration of quasi-DEER's fixed-point iteration; default `'none'`. CPU solvers honour it
+   * (safeguarded: a mixed iterate that raises the residual is replaced by the plain step) and count the mixed
+   * iterations in {@link IterationRecord.accelerated}; device solvers may ignore it (their history then has no
+   * `accelerated` field).
+   */
+  readonly acceleration?: 'anderson' | 'none';
+  /** Past steps mixed by Anderson acceleration (1–20, default 3). */
+  readonly andersonMemory?: number;
   /** Called after each iteration. */
   readonly onProgress?: (info: ProgressInfo) => void;
   /** Aborts the solve between iterations. */

@@ -716,7 +716,7 @@ export function* solveLoop(
         sumSq += lastSumSquares[seq];
       }
     }
-    const record: IterationRecord & { accelerated?: number } = {
+    const record: IterationRecord = {
       iteration: iter,
       maxStep,
       maxResidual,

@@ -51,20 +51,12 @@ export interface ResolvedProblem {
 }
 
 /**
- * Options of `@antler/solvers` beyond the core {@link SolveOptions} (pass an object of this type; the
- * core contract has no field for them yet).
+ * The acceleration options (now part of the core {@link SolveOptions}); kept as a name for code written
+ * against earlier versions.
+ *
+ * @deprecated Use {@link SolveOptions} directly.
  */
-export interface AccelerationOptions {
-  /**
-   * Anderson acceleration of quasi-DEER's fixed-point iteration (safeguarded: a mixed iterate that raises
-   * the residual is replaced by the plain step; only past the converged prefix, so quasi-DEER's finite
-   * termination survives). Default `'none'`: device solvers do not accelerate, and CPU and device
-   * iteration counts stay comparable.
-   */
-  readonly acceleration?: 'anderson' | 'none';
-  /** Past steps mixed (1–20, default 3). */
-  readonly andersonMemory?: number;
-}
+export type AccelerationOptions = Pick<SolveOptions, 'acceleration' | 'andersonMemory'>;
 
 function nonNegative(name: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
@@ -191,7 +183,7 @@ export function resolveProblem(
       describeValue(policy),
     );
   }
-  const extra = options as SolveOptions & AccelerationOptions;
+  const extra = options;
   const acceleration = extra.acceleration ?? DEFAULT_ACCELERATION;
   if (acceleration !== 'anderson' && acceleration !== 'none') {
     throw new InvalidOptionError('acceleration', "'anderson' or 'none'", describeValue(acceleration));

@@ -25,6 +25,8 @@ export interface SolveCommandOptions {
   readonly tol?: number;
   readonly maxIter?: number;
   readonly lambda?: number;
+  /** Anderson acceleration of quasi-DEER (`anderson` or `none`). */
+  readonly acceleration?: string;
   /** State size for cells whose weights do not fix it (lorenz96: the number of variables D). */
   readonly size?: number;
   readonly backend: string;
@@ -159,6 +161,9 @@ export async function runSolveCommand(
   if (o.dtype !== 'float64' && o.dtype !== 'float32') {
     throw new UsageError(`--dtype: expected float64 or float32, got '${o.dtype}'`);
   }
+  if (o.acceleration !== undefined && o.acceleration !== 'anderson' && o.acceleration !== 'none') {
+    throw new UsageError(`--acceleration: expected anderson or none, got '${o.acceleration}'`);
+  }
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(o.weights);
@@ -192,6 +197,7 @@ export async function runSolveCommand(
       ...(o.tol !== undefined ? { atol: o.tol, rtol: o.tol } : {}),
       ...(o.maxIter !== undefined ? { maxIter: o.maxIter } : {}),
       ...(o.lambda !== undefined ? { elk: { lambda: o.lambda } } : {}),
+      ...(o.acceleration !== undefined ? { acceleration: o.acceleration as 'anderson' | 'none' } : {}),
       backend,
     });
     const output: SolveOutput = {
@@ -253,6 +259,7 @@ export function registerSolveCommand(program: Command): void {
     .option('--tol <x>', 'absolute and relative tolerance on the residual and the step', positive)
     .option('--max-iter <n>', 'iteration limit (default T)', integer)
     .option('--lambda <x>', 'ELK damping λ = 1/σ² (default adaptive)', positive)
+    .option('--acceleration <a>', 'quasi-DEER acceleration: anderson or none (default none)')
     .option('--size <n>', 'state size for cells whose weights do not fix it (lorenz96: variables D)', integer)
     .option('--backend <name>', `scan backend: ${SOLVE_BACKENDS.join(', ')}`, 'cpu')
     .requiredOption('--out <file>', 'output JSON file')
