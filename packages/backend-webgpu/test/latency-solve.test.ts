@@ -7,7 +7,7 @@ import type { Cell } from '@antler/core';
 import { createGru } from '@antler/zoo';
 import { describe, expect, it } from 'vitest';
 import { DeviceProblem, type FusedSolveStats, packGru } from '../src/index.js';
-import { LATENCY_PATH_MAX_PARTIALS, latencyPath } from '../src/device-problem.js';
+import { chunking, LATENCY_PATH_MAX_PARTIALS, latencyPath, MIN_CHUNK_STEPS } from '../src/device-problem.js';
 import { testBackend } from './gpu.js';
 
 const backend = await testBackend();
@@ -112,9 +112,9 @@ async function solveBoth(
 }
 
 describe('three-dispatch (latency) quasi-DEER loop', () => {
-  // n = 8 runs the GRU's vec4 kernels, n = 6 the generic scalar ones. T = 2100 with the default chunking
-  // gives one step per chunk, so each of the 256 carry threads scans 9 chunks (two rounds of four and
-  // one more) and each reducing thread folds 8 or 9 partial results of a sequence.
+  // n = 8 runs the GRU's vec4 kernels, n = 6 the generic scalar ones. T = 6000 with the default chunking
+  // gives 1200 chunks of 5 steps, so each of the 256 carry threads scans 5 chunks (a round of four and
+  // one more) and each reducing thread folds 9 or 10 partial results (n = 8) of a sequence.
   for (const n of [8, 6]) {
     it.skipIf(!!why)(
       `n = ${n}, loose tolerance: a sequence that stops keeps its last iterate in both buffers${skip}`,
@@ -152,7 +152,7 @@ describe('three-dispatch (latency) quasi-DEER loop', () => {
         // Seven storage buffers per kernel, or both loops would be the five-dispatch one.
         expect(backend.context.device.limits.maxStorageBuffersPerShaderStage).toBeGreaterThanOrEqual(7);
         const B = 4;
-        const T = 2100;
+        const T = 6000;
         const cell = createGru({ hiddenSize: n, inputSize: n, seed: 5, variant: 'flax' });
         const x = normals(B * T * n, 17);
         const ref = gru64(cell, x, B, T);
@@ -244,12 +244,38 @@ describe('three-dispatch (latency) quasi-DEER loop', () => {
   );
 
   it('the default rule takes the latency loop while the repeated reductions stay small', () => {
-    // n = 8 (vec4, 2 partials per chunk), B = 16: T = 1e4 has 5000 chunks, T = 1e5 has 7693.
-    expect(latencyPath(16, 5000, 8, 4)).toBe(true);
-    expect(latencyPath(16, 7693, 8, 4)).toBe(true);
-    // n = 32, T = 1e4: 2000 chunks of 8 partials, each reduced by 32 workgroups per sequence.
-    expect(latencyPath(16, 2000, 32, 4)).toBe(false);
+    // B = 16, GRU (vec4): n = 8 and 32 at T = 1e4 … 1e6 take it (n = 32: 8.4M partials reduced), n = 64 not.
+    for (const [n, T] of [
+      [8, 1e4],
+      [8, 1e5],
+      [8, 1e6],
+      [32, 1e4],
+      [32, 1e5],
+      [32, 1e6],
+    ])
+      expect(latencyPath(16, chunking(16, T, n / 4).C, n, 4)).toBe(true);
+    expect(latencyPath(16, chunking(16, 1e5, 16).C, 64, 4)).toBe(false);
     expect(latencyPath(1, LATENCY_PATH_MAX_PARTIALS, 1, 1)).toBe(true);
     expect(latencyPath(1, LATENCY_PATH_MAX_PARTIALS + 1, 1, 1)).toBe(false);
+  });
+
+  it('chunks are at least MIN_CHUNK_STEPS long unless the target thread count asks for longer ones', () => {
+    for (const [B, T, lanes] of [
+      [16, 1e4, 2],
+      [16, 1e5, 2],
+      [4, 6000, 2],
+      [1, 7, 8],
+      [3, 301, 6],
+    ]) {
+      const { L, C } = chunking(B, T, lanes);
+      expect(L * C).toBeGreaterThanOrEqual(T);
+      expect(L * (C - 1)).toBeLessThan(T);
+      expect(L).toBeGreaterThanOrEqual(Math.min(T, MIN_CHUNK_STEPS));
+      expect(L).toBeLessThanOrEqual(
+        Math.max(2 * MIN_CHUNK_STEPS - 1, Math.ceil((T * B * lanes) / (1 << 18))),
+      );
+    }
+    expect(chunking(16, 1e4, 2)).toEqual({ L: 5, C: 2000 });
+    expect(chunking(16, 1e5, 2)).toEqual({ L: 13, C: 7693 });
   });
 });
