@@ -31,7 +31,8 @@ import {
   denseCoopAggWgsl,
   denseCoopApplyWgsl,
 } from './wgsl-fused-dense.js';
-import { CARRY_WGSL, matrixSequentialWgsl } from './wgsl-scan.js';
+import { CARRY_WGSL } from './wgsl-scan.js';
+import { chunkScanPrefetchWgsl } from './wgsl-fused-chunk-scan.js';
 import { carryCheckWgsl, withParityCounter } from './wgsl-fused-carry.js';
 
 /**
@@ -74,6 +75,16 @@ export interface FusedSolveSettings {
    * always run the five-dispatch loop.
    */
   readonly loop?: 'auto' | 'latency' | 'throughput';
+  /**
+   * Chunks per sequence of the DEER and block-DEER loops (their chunk maps are scanned sequentially
+   * per sequence); default {@link deerChunks}. Ignored by quasi-DEER.
+   */
+  readonly chunks?: number;
+}
+
+/** Default chunks per sequence of the DEER / block-DEER loops for T steps: min(1024, ⌈T/32⌉). */
+export function deerChunks(T: number): number {
+  return Math.max(1, Math.min(1024, Math.ceil(T / 32)));
 }
 
 /** What a fused solve found, per sequence of this problem. */
@@ -158,6 +169,8 @@ type Step = [GPUComputePipeline, GPUBindGroup, number, number];
 interface Work {
   readonly ring: number;
   readonly latency: boolean;
+  /** Chunks per sequence of the DEER loops (0 for quasi-DEER). */
+  readonly chunks: number;
   readonly status: GPUBuffer;
   readonly hist: GPUBuffer;
   readonly stepPart: GPUBuffer;
@@ -389,7 +402,7 @@ export class DeviceProblem {
     this.setUniform(settings.atol, settings.rtol, ring);
     this.atol = settings.atol;
     this.rtol = settings.rtol;
-    const w = this.workspace(ring, structure, settings.loop ?? 'auto');
+    const w = this.workspace(ring, structure, settings.loop ?? 'auto', settings.chunks);
     const { status, hist, stepPart, staging } = w;
     if (w.tolUniform)
       d.queue.writeBuffer(
@@ -497,7 +510,12 @@ export class DeviceProblem {
   }
 
   /** Scratch buffers and bind groups of the Newton loop, made once per problem (ring size and method). */
-  private workspace(ring: number, structure: DeviceStructure, loop: 'auto' | 'latency' | 'throughput'): Work {
+  private workspace(
+    ring: number,
+    structure: DeviceStructure,
+    loop: 'auto' | 'latency' | 'throughput',
+    chunkRequest: number | undefined,
+  ): Work {
     const { B, T } = this;
     const n = this.kernel.n;
     const d = this.ctx.device;
@@ -505,11 +523,14 @@ export class DeviceProblem {
       structure === 'diagonal' &&
       d.limits.maxStorageBuffersPerShaderStage >= 7 &&
       (loop === 'auto' ? latencyPath(B, this.C, n, this.U) : loop === 'latency');
+    const chunks =
+      structure === 'diagonal' ? 0 : Math.max(1, Math.min(T, Math.floor(chunkRequest ?? deerChunks(T))));
     if (
       this.work &&
       this.work.ring === ring &&
       this.work.structure === structure &&
-      this.work.latency === latency
+      this.work.latency === latency &&
+      this.work.chunks === chunks
     )
       return this.work;
     if (this.work) for (const b of this.work.buffers) b.destroy();
@@ -570,8 +591,7 @@ export class DeviceProblem {
     } else {
       // Few long chunks: the per-sequence scan of the chunk maps (n×n, or 2×2 blocks) runs
       // sequentially over C.
-      const C = Math.max(1, Math.min(1024, Math.ceil(T / 32)));
-      const L = Math.ceil(T / C);
+      const L = Math.ceil(T / chunks);
       const Cc = Math.ceil(T / L);
       const methodUniform = uniformBuffer(
         d,
@@ -629,7 +649,7 @@ export class DeviceProblem {
           lin: step(agg, [hs, this.xp, this.wh, status, aggM, aggV, part], g, methodUniform),
           check,
           rest: [
-            step(matrixSequentialWgsl(K, wg), [aggM, aggV, h0, ends], grid(B, 1), scanUniform),
+            step(chunkScanPrefetchWgsl(K, wg), [aggM, aggV, h0, ends], grid(B, 1), scanUniform),
             step(app, [hs, this.xp, this.wh, status, ends, hn, stepPart], g, methodUniform),
           ],
         };
@@ -639,6 +659,7 @@ export class DeviceProblem {
     this.work = {
       ring,
       latency,
+      chunks,
       structure,
       status,
       hist,

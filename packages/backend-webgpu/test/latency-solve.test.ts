@@ -243,6 +243,41 @@ describe('three-dispatch (latency) quasi-DEER loop', () => {
     },
   );
 
+  it.skipIf(!!why)(
+    `DEER with 1, 7, the default and T chunks per sequence: states = float64 loop, same stops${skip}`,
+    async () => {
+      if (typeof backend === 'string') return;
+      // n = 5 runs the register kernels, n = 13 the cooperative ones; the chunk-map scan loads ahead.
+      for (const n of [5, 13]) {
+        const B = 2;
+        const T = 300;
+        const cell = createGru({ hiddenSize: n, inputSize: n, seed: 9, variant: 'flax' });
+        const w = packGru(cell);
+        if (!w) throw new Error('not a GRU');
+        const x = normals(B * T * n, 37);
+        const ref = gru64(cell, x, B, T);
+        const h0 = new Float32Array(B * n);
+        const p = DeviceProblem.create(backend.context, w, B, T, x, h0, null);
+        try {
+          const iterations: number[][] = [];
+          for (const chunks of [1, 7, undefined, T]) {
+            await p.resetToZeros(h0);
+            const stats = await p.solve('deer', { atol: 1e-6, rtol: 1e-5, maxIter: 50, chunks });
+            expect(stats.status).toEqual([1, 1]);
+            iterations.push([...stats.iterationsPerSequence]);
+            expect(maxAbsDiff(await p.readStates(), ref)).toBeLessThan(1e-5);
+          }
+          // Newton on the exact Jacobians: the chunking changes rounding only, not the iteration count
+          // by more than one.
+          for (const it of iterations)
+            for (let b = 0; b < B; b++) expect(Math.abs(it[b] - iterations[0][b])).toBeLessThanOrEqual(1);
+        } finally {
+          p.destroy();
+        }
+      }
+    },
+  );
+
   it('the default rule takes the latency loop while the repeated reductions stay small', () => {
     // B = 16, GRU (vec4): n = 8 and 32 at T = 1e4 … 1e6 take it (n = 32: 8.4M partials reduced), n = 64 not.
     for (const [n, T] of [
