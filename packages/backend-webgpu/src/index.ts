@@ -14,11 +14,15 @@ export { DEVICE_CELL_KINDS, packDeviceCell } from './device-cells.js';
 export {
   chunking,
   DeviceProblem,
+  deerChunks,
   type FusedMethod,
   type FusedSolveSettings,
   type FusedSolveStats,
   fusedStructure,
   GruDeviceProblem,
+  LATENCY_PATH_MAX_PARTIALS,
+  latencyPath,
+  MIN_CHUNK_STEPS,
   problemBytes,
   unitsPerThread,
 } from './device-problem.js';
