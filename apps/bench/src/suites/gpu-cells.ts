@@ -23,7 +23,7 @@ import {
   createParaGru,
   createParaLstm,
 } from '@antler/zoo';
-import { maxAbsDiff, median, normals } from './gpu.js';
+import { maxAbsDiff, median, normals, timedGroups } from './gpu.js';
 import type { BenchContext, BenchRow, BenchSuite } from './types.js';
 
 /** Cell kinds of the suite and how each is made at state size n (input size n). */
@@ -96,20 +96,6 @@ function cellSequential64(cell: Cell, x: Float32Array, T: number, b: number, ste
     s.set(out.subarray(t * n, t * n + n));
   }
   return out;
-}
-
-/** Summed seconds of `fn` over the batch groups (one after another). */
-async function timedGroups(
-  problems: DeviceProblem[],
-  fn: (p: DeviceProblem) => Promise<unknown>,
-): Promise<number> {
-  let total = 0;
-  for (const p of problems) {
-    const t0 = performance.now();
-    await fn(p);
-    total += (performance.now() - t0) / 1000;
-  }
-  return total;
 }
 
 function timing(samples: number[]) {

@@ -23,7 +23,7 @@ import {
 } from '@antler/backend-gpujs';
 import type { SolveResult } from '@antler/core';
 import { createGru } from '@antler/zoo';
-import { gruSequential64, loadAnchors, maxAbsDiff, median, normals, parseSizes } from './gpu.js';
+import { anchorLookup, gruSequential64, maxAbsDiff, median, normals, parseSizes } from './gpu.js';
 import type { BenchContext, BenchRow } from './types.js';
 
 /** How a `--backend gpujs…` name opens gpu.js. */
@@ -69,9 +69,7 @@ export async function gpuJsRows(ctx: BenchContext): Promise<BenchRow[]> {
     ? `${info.vendor} ${info.architecture} ${info.device}`.trim()
     : `CPU (gpu.js ${gpu.ranOn})`;
   ctx.log(`gpu.js mode ${gpu.mode}, ran on ${gpu.ranOn}, adapter: ${JSON.stringify(info ?? gpu.adapter)}`);
-  const anchors = loadAnchors();
-  const anchor = (alg: string, n: number, T: number) =>
-    anchors.find((a) => a.alg === alg && a.nh === n && a.T === T);
+  const anchor = anchorLookup();
   const sizes = parseSizes(ctx);
   const { ns, Ts, B } = sizes;
   const rows: BenchRow[] = [];

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import {
   batchGroupSize,
   createWebGpuBackend,
+  type DeviceProblem,
   GruDeviceProblem,
   type GruWeights,
   packGru,
@@ -30,7 +31,7 @@ export interface AnchorRow {
 }
 
 /** The JAX anchor rows (empty when the file is not found from here). */
-export function loadAnchors(): AnchorRow[] {
+function loadAnchors(): AnchorRow[] {
   for (const path of ['benchmarks/gpu/anchors-jax-h100.json', '../../benchmarks/gpu/anchors-jax-h100.json']) {
     try {
       return (JSON.parse(readFileSync(path, 'utf8')) as { rows: AnchorRow[] }).rows;
@@ -39,6 +40,15 @@ export function loadAnchors(): AnchorRow[] {
     }
   }
   return [];
+}
+
+/** Finds the anchor row of one algorithm (`seq`, `quasi`, `deer`) and size, if the reference measured it. */
+export type AnchorLookup = (alg: string, n: number, T: number) => AnchorRow | undefined;
+
+/** Loads the JAX anchors once and returns their lookup. */
+export function anchorLookup(): AnchorLookup {
+  const anchors = loadAnchors();
+  return (alg, n, T) => anchors.find((a) => a.alg === alg && a.nh === n && a.T === T);
 }
 
 /** Deterministic N(0, 1) float32 values (Box–Muller over a 32-bit LCG). */
@@ -169,9 +179,9 @@ async function backendFor(ctx: BenchContext): Promise<WebGpuBackend> {
 }
 
 /** Runs `fn` on every batch group, returning the summed seconds (groups run one after another). */
-async function timedGroups(
-  problems: GruDeviceProblem[],
-  fn: (p: GruDeviceProblem) => Promise<unknown>,
+export async function timedGroups(
+  problems: DeviceProblem[],
+  fn: (p: DeviceProblem) => Promise<unknown>,
 ): Promise<number> {
   let total = 0;
   for (const p of problems) {
@@ -192,9 +202,7 @@ export const gpuSuite: BenchSuite = {
     const gpu = await backendFor(ctx);
     const adapter = gpu.adapter;
     ctx.log(`adapter: ${JSON.stringify(adapter)}`);
-    const anchors = loadAnchors();
-    const anchor = (alg: string, n: number, T: number) =>
-      anchors.find((a) => a.alg === alg && a.nh === n && a.T === T);
+    const anchor = anchorLookup();
     const sizes = parseSizes(ctx);
     const { ns, Ts, B } = sizes;
     const rows: BenchRow[] = [];
