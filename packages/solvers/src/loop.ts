@@ -444,22 +444,8 @@ export function* solveLoop(
               s0: { data: s0.subarray(j * n, (j + 1) * n) },
               out: { data: next.subarray(o, o + stepElems) },
             });
-          } else if (!adaptive) {
-            yield kalman({
-              structure: kalmanStructure,
-              batch: 1,
-              length: T,
-              size: n,
-              a: { data: aBuf.subarray(ao, ao + T * aStep) },
-              b: { data: bBuf.subarray(o, o + stepElems) },
-              s0: { data: s0.subarray(j * n, (j + 1) * n) },
-              y: { data: work.subarray(o, o + stepElems) },
-              processVariance: 1,
-              observationVariance: 1 / lambdas[j],
-              smooth: p.elkVariant === 'smoother',
-              out: { data: next.subarray(o, o + stepElems) },
-            });
-          } else if (!discounting[seq]) {
+          } else if (!adaptive || !discounting[seq]) {
+            // The plain (undiscounted) LM step of this slot.
             yield kalman({
               structure: kalmanStructure,
               batch: 1,
