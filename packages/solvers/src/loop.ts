@@ -28,6 +28,7 @@ import {
 import { type LinearizationStructure, linearize } from '@antler/jacobian';
 import {
   createNewtonCorrectionScratch,
+  forwardDifferenceJvp,
   newtonCorrectionWithinTolerance,
   type ResidualStats,
   residualStats,
@@ -162,6 +163,7 @@ export function* solveLoop(
   const scaledY = allocate(dtype, stepElems);
   const scaledZ = allocate(dtype, stepElems);
   const tangentPrev = new Float64Array(n);
+  const stepOf = cell.step.bind(cell);
   /** J_t v of slot j: the dense A_t itself, or a finite-difference JVP of the cell for a diagonal method. */
   const tangentMap = (j: number, seq: number): TangentMap => {
     const o = j * stepElems;
@@ -180,9 +182,19 @@ export function* solveLoop(
       let scale = 0;
       for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(work[o + (t - 1) * n + i]));
       const eps = 1e-7 * (1 + scale);
-      for (let i = 0; i < n; i++) tangentPrev[i] = work[o + (t - 1) * n + i] + eps * v[i];
-      cell.step(tangentPrev, 0, p.inputs, (seq * T + t) * m, u, 0);
-      for (let i = 0; i < n; i++) u[i] = (u[i] - fBuf[o + t * n + i]) / eps;
+      forwardDifferenceJvp(
+        stepOf,
+        work,
+        o + (t - 1) * n,
+        p.inputs,
+        (seq * T + t) * m,
+        fBuf,
+        o + t * n,
+        v,
+        eps,
+        tangentPrev,
+        u,
+      );
     };
   };
   /** ‖A_t‖∞ (largest row sum of |A_t|) of slot j's dense linearisation. */
@@ -273,7 +285,7 @@ export function* solveLoop(
   const certified = (j: number, seq: number): boolean =>
     !approximate ||
     newtonCorrectionWithinTolerance(
-      cell.step.bind(cell),
+      stepOf,
       work,
       j * stepElems,
       fBuf,
