@@ -46,9 +46,13 @@ export interface DeviceCellKernel {
   readonly dense: boolean;
   /**
    * Optional fast path: quasi-DEER phase 1 and 3 kernels with four state components per thread (vec4
-   * loads), used when n % 4 = 0. Same bindings as the scalar kernels.
+   * loads), used when n % 4 = 0. Same bindings as the scalar kernels; `apply` takes the iteration
+   * counter's parity like `diagApplyWgsl` (`null` for the five-dispatch loop).
    */
-  readonly vec4?: { readonly lin: (n: number) => string; readonly apply: (n: number) => string };
+  readonly vec4?: {
+    readonly lin: (n: number) => string;
+    readonly apply: (n: number, parity?: 0 | 1 | null) => string;
+  };
 }
 
 /** Transposes a row-major `[rows][cols]` matrix into `out` at `offset` as `[cols][rows]` (float32). */

@@ -33,7 +33,7 @@ import {
 } from './wgsl-fused-dense.js';
 import { CARRY_WGSL } from './wgsl-scan.js';
 import { chunkScanPrefetchWgsl } from './wgsl-fused-chunk-scan.js';
-import { carryCheckWgsl, withParityCounter } from './wgsl-fused-carry.js';
+import { carryCheckWgsl } from './wgsl-fused-carry.js';
 
 /**
  * Partial results (one per phase-1 thread) that the latency path of the quasi-DEER loop may reduce in
@@ -568,7 +568,8 @@ export class DeviceProblem {
       const scanUniform = uniformBuffer(d, new Uint32Array([B, T, n, L, C, (this.rows + 1) * n, 0, 0]));
       buffers.push(agg, part, stepPart, carry, scanUniform);
       const lin = U === 4 && k.vec4 ? k.vec4.lin(n) : diagLinAggWgsl(k);
-      const apply = U === 4 && k.vec4 ? k.vec4.apply(n) : diagApplyWgsl(k);
+      const vec4 = U === 4 ? k.vec4 : undefined;
+      const apply = (parity: 0 | 1 | null) => (vec4 ? vec4.apply(n, parity) : diagApplyWgsl(k, parity));
       const g = grid(threads);
       perSequence = n / U;
       const checkStep = (par: 0 | 1, hs: GPUBuffer): Step =>
@@ -586,10 +587,10 @@ export class DeviceProblem {
           lin: step(lin, [hs, this.xp, this.wh, status, agg, part], g),
           check: checkStep(par, hs),
           rest: latency
-            ? [step(withParityCounter(apply, par), [hs, this.xp, this.wh, status, carry, hn, stepPart], g)]
+            ? [step(apply(par), [hs, this.xp, this.wh, status, carry, hn, stepPart], g)]
             : [
                 step(CARRY_WGSL, [agg, hs, status, carry], grid(B * n, 1), scanUniform),
-                step(apply, [hs, this.xp, this.wh, status, carry, hn, stepPart], g),
+                step(apply(null), [hs, this.xp, this.wh, status, carry, hn, stepPart], g),
               ],
         };
       });

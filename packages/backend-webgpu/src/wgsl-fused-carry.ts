@@ -193,14 +193,3 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 }
 `;
 }
-
-/**
- * Phase 3 of the three-dispatch loop from a phase-3 kernel of the five-dispatch loop (the cell's own
- * code, `diagApplyWgsl` or a `vec4.apply`): its test "stopped at this iteration" reads the counter word
- * of parity `q`. Throws when `code` is not such a kernel.
- */
-export function withParityCounter(code: string, q: 0 | 1): string {
-  const counter = 'status[2u * p.B]';
-  if (!code.includes(counter)) throw new Error('internal: not a phase-3 kernel of the fused diagonal loop');
-  return code.replaceAll(counter, `status[2u * p.B + ${q}u]`);
-}

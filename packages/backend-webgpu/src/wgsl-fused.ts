@@ -136,12 +136,22 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }
 
 /**
+ * The iteration counter a phase-3 kernel compares stop iterations with: the single word of the
+ * five-dispatch loop (`null`, advanced by the tick kernel), or the word of ping-pong parity `parity` of the
+ * three-dispatch loop (see `wgsl-fused-carry.ts`).
+ */
+export function iterationCounterWgsl(parity: 0 | 1 | null): string {
+  return parity === null ? 'status[2u * p.B]' : `status[2u * p.B + ${parity}u]`;
+}
+
+/**
  * Phase 3: re-evaluate the cell along the chunk from its carry-in state and write the new iterate
  * (and max |step| into stepPart). A sequence that stopped at this iteration has its states copied
  * instead, so that both ping-pong buffers hold its final trajectory.
- * Bindings: 1 hs (current), 2 xp, 3 w, 4 status, 5 carry, 6 hn (next), 7 stepPart.
+ * Bindings: 1 hs (current), 2 xp, 3 w, 4 status, 5 carry, 6 hn (next), 7 stepPart. `parity` picks the
+ * iteration counter ({@link iterationCounterWgsl}).
  */
-export function diagApplyWgsl(k: DeviceCellKernel): string {
+export function diagApplyWgsl(k: DeviceCellKernel, parity: 0 | 1 | null = null): string {
   return /* wgsl */ `
 ${SOLVE_UNIFORM_WGSL}
 ${NON_FINITE_WGSL}
@@ -164,7 +174,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let t0 = c * p.L;
   let t1 = min(t0 + p.L, p.T);
   if (status[b] != 0u) {
-    if (status[p.B + b] == status[2u * p.B]) {
+    if (status[p.B + b] == ${iterationCounterWgsl(parity)}) {
       for (var t = t0; t < t1; t++) {
         let k = srow(b, t) * N + i;
         hn[k] = hs[k];

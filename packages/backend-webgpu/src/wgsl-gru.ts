@@ -4,7 +4,7 @@
  * packed as in `gru-kernel.ts` and read as vec4.
  */
 import { STEP_NON_FINITE, THREAD_INDEX_WGSL, WG } from './wgsl-common.js';
-import { SOLVE_UNIFORM_WGSL } from './wgsl-fused.js';
+import { iterationCounterWgsl, SOLVE_UNIFORM_WGSL } from './wgsl-fused.js';
 
 /**
  * Four units per thread (n divisible by 4): the same arithmetic as the generic scalar kernels (`diagLinAggWgsl`/`diagApplyWgsl`) with the GRU snippet,
@@ -111,7 +111,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }
 
 /** Phase 3 with four units per thread (see `diagApplyWgsl`). */
-export function gruApply4Wgsl(n: number): string {
+export function gruApply4Wgsl(n: number, parity: 0 | 1 | null = null): string {
   return /* wgsl */ `
 ${SOLVE_UNIFORM_WGSL}
 @group(0) @binding(1) var<storage, read> hs: array<vec4f>;
@@ -132,7 +132,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let t0 = c * p.L;
   let t1 = min(t0 + p.L, p.T);
   if (status[b] != 0u) {
-    if (status[p.B + b] == status[2u * p.B]) {
+    if (status[p.B + b] == ${iterationCounterWgsl(parity)}) {
       for (var t = t0; t < t1; t++) {
         let k = srow(b, t) * N4 + i4;
         hn[k] = hs[k];
