@@ -32,3 +32,27 @@ export const THREAD_INDEX_WGSL = `let tid = gid.x + gid.y * nwg.x * ${WG}u;`;
 export const STEP_NON_FINITE = '3.0e38';
 /** Values at or above this (as f32) mean a non-finite step. */
 export const STEP_NON_FINITE_THRESHOLD = '1.0e38';
+
+/**
+ * Inclusive Hillis–Steele scan of per-thread affine maps (A, S) across one workgroup of `width` threads,
+ * in `var<workgroup> sa, sc: array<f32, width>`: on exit thread `lid` holds the composition of threads
+ * 0 … lid in (A, S) and in sa[lid], sc[lid]. Expects `lid`, `A`, `S` (var) in scope.
+ */
+export function workgroupAffineScanWgsl(width: number): string {
+  return /* wgsl */ `
+  sa[lid] = A;
+  sc[lid] = S;
+  workgroupBarrier();
+  for (var off = 1u; off < ${width}u; off = off << 1u) {
+    var pa = 1.0;
+    var ps = 0.0;
+    if (lid >= off) { pa = sa[lid - off]; ps = sc[lid - off]; }
+    workgroupBarrier();
+    // (pa, ps) happened before (A, S): compose "earlier then later".
+    S = A * ps + S;
+    A = A * pa;
+    sa[lid] = A;
+    sc[lid] = S;
+    workgroupBarrier();
+  }`;
+}

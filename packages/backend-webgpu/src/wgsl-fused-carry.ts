@@ -11,7 +11,7 @@
  * the iteration, so no dispatch reads a word another workgroup of it is writing.
  */
 import { HISTORY_FIELDS, SOLVE_UNIFORM_WGSL } from './wgsl-fused.js';
-import { STEP_NON_FINITE_THRESHOLD } from './wgsl-common.js';
+import { STEP_NON_FINITE_THRESHOLD, workgroupAffineScanWgsl } from './wgsl-common.js';
 
 /** Threads of a carry workgroup (one workgroup per (sequence, state component)). */
 export const FUSED_CARRY_WG = 256;
@@ -151,21 +151,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     A = e.x * A;
     S = e.x * S + e.y;
   }
-  sa[lid] = A;
-  sc[lid] = S;
-  workgroupBarrier();
-  for (var off = 1u; off < W; off = off << 1u) {
-    var pa = 1.0;
-    var ps = 0.0;
-    if (lid >= off) { pa = sa[lid - off]; ps = sc[lid - off]; }
-    workgroupBarrier();
-    // (pa, ps) happened before (A, S): compose "earlier then later".
-    S = A * ps + S;
-    A = A * pa;
-    sa[lid] = A;
-    sc[lid] = S;
-    workgroupBarrier();
-  }
+${workgroupAffineScanWgsl(W)}
   var x = hs[b * (p.RL * p.RC + 1u) * N + i];
   if (lid > 0u) { x = sa[lid - 1u] * x + sc[lid - 1u]; }
   c = c0;

@@ -5,7 +5,7 @@
  * carry-in state, (3) each thread re-runs its chunk from the carry-in. Phase 2 is shared with the fused
  * GRU solve, whose phases 1 and 3 evaluate the cell instead of reading stored (a, b).
  */
-import { NON_FINITE_WGSL, THREAD_INDEX_WGSL, WG } from './wgsl-common.js';
+import { NON_FINITE_WGSL, THREAD_INDEX_WGSL, WG, workgroupAffineScanWgsl } from './wgsl-common.js';
 
 /** Uniform layout shared by the scan kernels (8 words). */
 export const SCAN_UNIFORM_WGSL = /* wgsl */ `
@@ -48,21 +48,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       S = e.x * S + e.y;
     }
   }
-  sa[lid] = A;
-  sc[lid] = S;
-  workgroupBarrier();
-  for (var off = 1u; off < ${CARRY_WG}u; off = off << 1u) {
-    var pa = 1.0;
-    var ps = 0.0;
-    if (lid >= off) { pa = sa[lid - off]; ps = sc[lid - off]; }
-    workgroupBarrier();
-    // (pa, ps) happened before (A, S): compose "earlier then later".
-    S = A * ps + S;
-    A = A * pa;
-    sa[lid] = A;
-    sc[lid] = S;
-    workgroupBarrier();
-  }
+${workgroupAffineScanWgsl(CARRY_WG)}
   if (run) {
     var s = s0[p.s0Offset + b * p.s0Stride + i];
     if (lid > 0u) { s = sa[lid - 1u] * s + sc[lid - 1u]; }
