@@ -1,20 +1,12 @@
 /**
  * The diagonal kernels' fast paths (four-step composition for one lane, flat loops over steps × lanes,
- * the unrolled single-lane reduce) and the pipelined threaded scan, against plain float64 loops written
+ * the unrolled single-lane reduce), against plain float64 loops written
  * here: every lane count that selects a different path, every remainder of the unrolling, both
  * directions, strided and offset operands, both dtypes.
  */
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
-import {
-  affineChunkAggregate,
-  affineKernelsFor,
-  createThreadedBackend,
-  diagonalScanSequential,
-  resolveAffineArgs,
-  runAffineTask,
-} from '../src/index.js';
-import { buildChunkPipeline, runChunkPipelineTask } from '../src/threads/chunk-pipeline-task.js';
+import { describe, expect, it } from 'vitest';
+import { affineChunkAggregate, affineKernelsFor, diagonalScanSequential } from '../src/index.js';
 import { rng, uniform } from './helpers/random.js';
 import { maxRelError } from './helpers/views.js';
 
@@ -177,140 +169,5 @@ describe('affineChunkAggregate (diagonal)', () => {
       ),
       { numRuns: 200 },
     );
-  });
-});
-
-describe('pipelined threaded scan (fewer sequences than threads)', () => {
-  // The third backend cuts sequences into segments of ≈ 1000 steps (n = 1, float64).
-  const backends = [
-    createThreadedBackend({ threads: 2, minWorkPerThread: 1 }),
-    createThreadedBackend({ threads: 3, minWorkPerThread: 1 }),
-    createThreadedBackend({ threads: 2, minWorkPerThread: 1, pipelineSegmentBytes: 24_000 }),
-  ];
-  afterAll(() => Promise.all(backends.map((b) => b.dispose())));
-
-  it('matches the float64 loop for one and two sequences, both directions, every thread count', () => {
-    const rand = rng(5);
-    for (const backend of backends) {
-      for (const [B, T, n] of [
-        [1, 10_007, 1],
-        [2, 3001, 1],
-        [1, 2000, 3],
-        [1, 9, 1],
-      ]) {
-        if (B >= backend.threads) continue;
-        for (const reverse of [false, true]) {
-          const a = uniform(rand, B * T * n, -1.1, 1.1);
-          const b = uniform(rand, B * T * n);
-          const s0 = uniform(rand, B * n);
-          const out = new Float64Array(new SharedArrayBuffer(B * T * n * 8));
-          const rep = backend.affineScan({
-            structure: 'diagonal',
-            batch: B,
-            length: T,
-            size: n,
-            a: { data: a },
-            b: { data: b },
-            s0: { data: s0 },
-            out: { data: out },
-            reverse,
-          });
-          expect(rep.finite).toBe(true);
-          for (let k = 0; k < B; k++) {
-            const ref = referenceDiagonal(
-              T,
-              n,
-              a.subarray(k * T * n, (k + 1) * T * n),
-              b.subarray(k * T * n, (k + 1) * T * n),
-              s0.subarray(k * n, (k + 1) * n),
-              reverse,
-            );
-            expect(maxRelError(out.subarray(k * T * n, (k + 1) * T * n), ref)).toBeLessThanOrEqual(1e-12);
-          }
-        }
-      }
-    }
-  });
-
-  it('reports a NaN in any chunk, whichever thread scans it', () => {
-    const T = 3000;
-    for (const backend of backends) {
-      for (const where of [5, T / 2, T - 5]) {
-        const b = new Float64Array(T).fill(1);
-        b[where] = Number.NaN;
-        const rep = backend.affineScan({
-          structure: 'diagonal',
-          batch: 1,
-          length: T,
-          size: 1,
-          a: { data: new Float64Array(T).fill(0.5) },
-          b: { data: b },
-          out: { data: new Float64Array(T) },
-        });
-        expect(rep.finite).toBe(false);
-      }
-    }
-  });
-
-  it('degrades to the sequential scan when the workers never run: the calling thread claims every chunk', () => {
-    const rand = rng(8);
-    for (const [threads, n, reverse, segmented] of [
-      [2, 1, false, false],
-      [3, 1, true, false],
-      [4, 3, false, false],
-      [2, 1, true, true],
-      [3, 2, false, true],
-    ] as const) {
-      const T = 997;
-      const a = uniform(rand, T * n, -1.1, 1.1);
-      const b = uniform(rand, T * n);
-      const out = new Float64Array(T * n);
-      const r = resolveAffineArgs({
-        structure: 'diagonal',
-        batch: 1,
-        length: T,
-        size: n,
-        a: { data: a },
-        b: { data: b },
-        out: { data: out },
-        reverse,
-      });
-      // Two segments when `segmented`: the second starts from the first's last state.
-      const segment = segmented ? 600 : Number.POSITIVE_INFINITY;
-      const none = { m: new Float64Array(0), c: new Float64Array(0), carries: new Float64Array(0) };
-      const size = buildChunkPipeline(
-        r,
-        threads,
-        0.7,
-        none,
-        new Int32Array(0),
-        new Int32Array(4),
-        0,
-        segment,
-      );
-      const flags = new Int32Array(size.flagCount);
-      const scratch = {
-        m: new Float64Array(size.operators * n),
-        c: new Float64Array(size.states * n),
-        carries: new Float64Array(size.states * n),
-      };
-      const tasks = buildChunkPipeline(r, threads, 0.7, scratch, flags, new Int32Array(4), 0, segment).tasks;
-      expect(tasks).toHaveLength(threads);
-      const kernels = affineKernelsFor('float64');
-      const work = new Float64Array(16);
-      // The calling thread alone, workers not started: it must scan every chunk itself ...
-      expect(runChunkPipelineTask(kernels, runAffineTask, tasks[0], work)).toBe(true);
-      expect(maxRelError(out, referenceDiagonal(T, n, a, b, null, reverse))).toBeLessThanOrEqual(1e-12);
-      // Every chunk from 2 on of every segment was claimed by the calling thread.
-      for (const member of tasks[0].members)
-        for (let ch = 2; ch < member.chunks; ch++)
-          expect(flags[member.flagBase + member.chunks + ch]).toBe(1);
-      expect(tasks[0].members).toHaveLength(segmented ? 2 : 1);
-      // ... and a worker arriving late finds its chunk taken and writes nothing.
-      const before = out.slice();
-      for (const late of tasks.slice(1))
-        expect(runChunkPipelineTask(kernels, runAffineTask, late, work)).toBe(true);
-      expect(out).toEqual(before);
-    }
   });
 });

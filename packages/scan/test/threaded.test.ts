@@ -16,7 +16,7 @@ import {
   primeAffineKernels,
   runAffineTask,
 } from '../src/index.js';
-import { runChunkPipelineTask } from '../src/threads/chunk-pipeline-task.js';
+import { runLookaheadTask } from '../src/threads/lookahead-task.js';
 import { runKalmanTask } from '../src/threads/kalman-task.js';
 import { rng, uniform } from './helpers/random.js';
 import { maxRelError } from './helpers/views.js';
@@ -104,7 +104,7 @@ describe('threaded backend', () => {
       applyChunkAggregate,
       primeAffineKernels,
       runAffineTask,
-      runChunkPipelineTask,
+      runLookaheadTask,
       denseKalmanSequential,
       diagonalKalmanSequential,
       choleskyInPlace,

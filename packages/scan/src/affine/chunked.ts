@@ -25,45 +25,12 @@ export const LOCAL_AFFINE_KERNELS: AffineKernels = {
   apply: applyChunkAggregate,
 };
 
-/**
- * Chunk boundaries (in scan order) for `parts` workers: `parts + 1` chunks, the first `firstWeight`
- * times as long as the others, so that scanning chunk 0 takes as long as aggregating one other chunk.
- * Returns `[0, …, length]`, strictly increasing (fewer chunks when `length` is small).
- */
-export function planBalancedChunks(length: number, parts: number, firstWeight: number): number[] {
-  const x = length / (parts + firstWeight);
-  const bounds = [0];
-  let edge = Math.round(firstWeight * x);
-  for (let c = 0; c < parts; c++) {
-    if (edge > bounds[bounds.length - 1] && edge < length) bounds.push(edge);
-    edge = Math.round(firstWeight * x + (c + 1) * x);
-  }
-  bounds.push(length);
-  return bounds;
-}
-
 /** Chunk boundaries `[0, chunkSize, 2·chunkSize, …, length]`. */
 export function planFixedChunks(length: number, chunkSize: number): number[] {
   const bounds: number[] = [];
   for (let t = 0; t < length; t += chunkSize) bounds.push(t);
   bounds.push(length);
   return bounds;
-}
-
-/**
- * How much longer composing a step takes than scanning it (per structure): the balance of
- * {@link planBalancedChunks}. Diagonal: 2 streams read against 3 streamed (measured); dense: an n×n×n product
- * against an n×n matrix–vector product; block: k times.
- */
-export function aggregateCostRatio(
-  structure: AffineScanArgs['structure'],
-  size: number,
-  blockSize: number,
-): number {
-  // Diagonal, measured (V8, x64): one lane reads 2 streams against 3 at memory speed (≈ 0.7); lanes
-  // reduce at ≈ 0.9 of the scan's cost.
-  if (structure === 'diagonal') return size < 4 ? 0.7 : 0.9;
-  return structure === 'dense' ? Math.max(1, size) : Math.max(1, blockSize);
 }
 
 /** Per-call float64 scratch of the chunked scan for `chunks` chunks. */

@@ -18,14 +18,14 @@ import {
   viewExtent,
   operatorStepSize,
 } from '@antler/core';
-import { aggregateCostRatio, type ChunkedScratch, chunkTasks } from '../affine/chunked.js';
+import { type ChunkedScratch, chunkTasks } from '../affine/chunked.js';
 import { aggregateOperatorSize, STRUCTURE_CODE } from '../affine/aggregate.js';
 import { type ResolvedAffineArgs, resolveAffineArgs } from '../affine/validate-args.js';
 import { kalmanScanSequential } from '../kalman/sequential-kalman.js';
 import { type ResolvedKalmanArgs, resolveKalmanArgs } from '../kalman/validate-kalman-args.js';
 import type { KalmanTask } from '../threads/kalman-task.js';
 import type { AffineTask } from '../threads/affine-task.js';
-import { buildChunkPipeline } from '../threads/chunk-pipeline-task.js';
+import { type LookaheadMember, type LookaheadTask, lookaheadWordCount } from '../threads/lookahead-task.js';
 import { hardwareThreads } from '../threads/node-builtins.js';
 import { ScanWorkerPool } from '../threads/worker-pool.js';
 import { affineScanSequential } from './sequential-backend.js';
@@ -62,11 +62,18 @@ export interface ThreadedBackendOptions {
    */
   readonly spinMicroseconds?: number;
   /**
-   * A single sequence scanned by several threads is processed in segments of about this many bytes of
-   * operands and output (default 24e6, a last-level cache): a chunk a worker reduces is rescanned
-   * while still cached, so long sequences are read from memory about once.
+   * A single sequence scanned by several threads is handed out in blocks of about this many bytes of
+   * operands (A and b; default 256 KiB): the calling thread scans block after block while the workers
+   * compose blocks ahead of it and rescan them once it has passed (see lookahead-task.ts). Smaller
+   * blocks balance the threads more finely; each block costs about a microsecond of bookkeeping.
    */
-  readonly pipelineSegmentBytes?: number;
+  readonly lookaheadBlockBytes?: number;
+  /**
+   * The most blocks a worker composes ahead of the calling thread before it waits for it (default 8):
+   * a worker rescans its blocks right after the calling thread passes them, so they should still be in
+   * its cache (8 × 256 KiB of operands fits a 2 MiB L2).
+   */
+  readonly lookaheadGroupBlocks?: number;
 }
 
 /** A {@link ScanBackend} that owns worker threads: call `dispose()` when done. */
@@ -142,7 +149,10 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
   const minWork = options.minWorkPerThread ?? 16384;
   const laneSplitMinBytes = options.laneSplitMinBytes ?? 4096;
   const spin = options.spinMicroseconds ?? 1000;
-  const segmentBytes = options.pipelineSegmentBytes ?? 24e6;
+  const blockBytes = options.lookaheadBlockBytes ?? 262144;
+  const groupBlocks = checkInteger(options.lookaheadGroupBlocks ?? 8, 'lookaheadGroupBlocks');
+  if (groupBlocks < 1 || groupBlocks > 32767)
+    throw new RangeError(`lookaheadGroupBlocks must be in [1, 32767], got ${groupBlocks}`);
   const pool = new ScanWorkerPool(threads - 1, spin);
   const staging = new Staging();
 
@@ -197,29 +207,31 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
   }
 
   /**
-   * Per-call state of a pipelined scan. A call returns once every chunk is scanned, possibly while a
-   * worker that took no chunk is still reducing one; its record is reused only after that worker has
+   * Per-call state of a look-ahead scan. A call returns once every block is scanned, possibly while a
+   * worker is still giving up on a last group; its record is reused only after every worker has
    * reported done.
    */
-  interface PipelineRecord {
-    flags: Int32Array;
+  interface LookaheadRecord {
+    words: Int32Array;
     control: Int32Array;
     m: Float64Array;
     c: Float64Array;
-    carries: Float64Array;
+    carry: Float64Array;
     jobs: number;
   }
-  const records: PipelineRecord[] = [];
+  const records: LookaheadRecord[] = [];
+  /** What the workers learned about their speed in earlier calls, per problem shape. */
+  const tunings = new Map<string, Float64Array>();
 
-  function pipelineRecord(flagCount: number, mCount: number, cCount: number): PipelineRecord {
-    const free = (rec: PipelineRecord) => Atomics.load(rec.control, 0) >= rec.jobs;
+  function lookaheadRecord(wordCount: number, mCount: number, cCount: number): LookaheadRecord {
+    const free = (rec: LookaheadRecord) => Atomics.load(rec.control, 0) >= rec.jobs;
     let rec = records.find(
-      (x) => free(x) && x.flags.length >= flagCount && x.m.length >= mCount && x.c.length >= cCount,
+      (x) => free(x) && x.words.length >= wordCount && x.m.length >= mCount && x.c.length >= cCount,
     );
     if (!rec) {
       // At most a few records in use at once: wait for the oldest one's workers rather than grow.
       if (records.length >= 4) {
-        const oldest = records.shift() as PipelineRecord;
+        const oldest = records.shift() as LookaheadRecord;
         for (;;) {
           const d = Atomics.load(oldest.control, 0);
           if (d >= oldest.jobs) break;
@@ -228,53 +240,110 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
       }
       const shared = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
       rec = {
-        flags: new Int32Array(shared(4 * flagCount)),
+        words: new Int32Array(shared(4 * wordCount)),
         control: new Int32Array(shared(16)),
         m: new Float64Array(shared(8 * mCount)),
         c: new Float64Array(shared(8 * cCount)),
-        carries: new Float64Array(shared(8 * cCount)),
+        carry: new Float64Array(shared(8 * cCount)),
         jobs: 0,
       };
       records.push(rec);
     }
-    rec.flags.fill(0);
+    rec.words.fill(0);
     rec.control.fill(0);
     return rec;
   }
 
   /**
-   * Sequences fewer than the threads: each is cut into threads + 1 chunks and scanned in one dispatch
-   * (see chunk-pipeline-task.ts): the calling thread scans from the start onwards while the workers
-   * reduce chunks 1 … p − 1 and then scan the chunk after their own from its carry.
+   * Sequences fewer than the threads, scanned one after another by all threads in one dispatch (see
+   * lookahead-task.ts): the calling thread scans from the start onwards without waiting while the
+   * workers compose blocks ahead of it and rescan the blocks it jumps over.
    */
-  function runPipelined(r: ResolvedAffineArgs, workSize: number): boolean {
+  function runLookahead(r: ResolvedAffineArgs, workSize: number): boolean {
     const n = r.size;
-    const ratio = aggregateCostRatio(r.structure, n, r.blockSize);
-    // Segments of operands and output about the size of a last-level cache (see pipelineSegmentBytes).
-    const stepBytes =
-      (operatorStepSize(r.structure, n, r.blockSize) + 2 * n) * (r.out.data instanceof Float32Array ? 4 : 8);
-    const segment = Math.max(64 * threads, Math.floor(segmentBytes / stepBytes));
-    // At most threads + 1 chunks per segment of each sequence.
-    const chunks = r.batch * Math.ceil(r.length / segment) * (threads + 1);
-    const opSize = aggregateOperatorSize(STRUCTURE_CODE[r.structure], n, r.blockSize);
-    const rec = pipelineRecord(4 * chunks, chunks * opSize, chunks * n);
-    const perThread = buildChunkPipeline(r, threads, ratio, rec, rec.flags, rec.control, spin, segment).tasks;
-    rec.jobs = perThread.length - 1;
+    const workers = threads - 1;
+    const f32 = r.out.data instanceof Float32Array;
+    const stepBytes = (operatorStepSize(r.structure, n, r.blockSize) + n) * (f32 ? 4 : 8);
+    // Blocks of about blockBytes of operands, but at least 16 per thread when the sequence allows it
+    // (never below ~1024 elements: each block costs a call).
+    const fit = Math.ceil(r.length / (16 * threads));
+    const blockSteps = Math.max(
+      1,
+      Math.min(Math.floor(blockBytes / stepBytes), Math.max(fit, Math.ceil(1024 / n))),
+    );
+    const blocks = Math.ceil(r.length / blockSteps);
+    const code = STRUCTURE_CODE[r.structure];
+    const opSize = aggregateOperatorSize(code, n, r.blockSize);
+    const perMember = lookaheadWordCount(workers);
+    const rec = lookaheadRecord(
+      r.batch * perMember,
+      workers * groupBlocks * opSize,
+      workers * groupBlocks * n,
+    );
+    const key = `${code}:${n}:${r.blockSize}:${f32}:${blockSteps}`;
+    let tuning = tunings.get(key);
+    if (!tuning) {
+      tuning = new Float64Array(new SharedArrayBuffer(16 * workers));
+      tunings.set(key, tuning);
+    }
+    const members: LookaheadMember[] = [];
+    for (let k = 0; k < r.batch; k++) {
+      const at = (v: ResolvedView) => ({
+        data: v.data,
+        offset: v.offset + k * v.batchStride,
+        stride: v.timeStride,
+      });
+      members.push({
+        structure: code,
+        size: n,
+        blockSize: r.blockSize,
+        reverse: r.reverse,
+        transpose: r.transpose,
+        length: r.length,
+        blockSteps,
+        blocks,
+        a: at(r.a),
+        b: at(r.b),
+        out: at(r.out),
+        s0: r.s0 ? r.s0.data : null,
+        s0Offset: r.s0 ? r.s0.offset + k * r.s0.batchStride : 0,
+        wordBase: k * perMember,
+      });
+    }
+    const tasks: LookaheadTask[] = [];
+    for (let th = 0; th <= workers; th++) {
+      tasks.push({
+        kind: 4,
+        thread: th,
+        workers,
+        members,
+        float32: f32,
+        words: rec.words,
+        control: rec.control,
+        m: rec.m,
+        c: rec.c,
+        carry: rec.carry,
+        groupBlocks,
+        tuning,
+        pollMicroseconds: spin,
+      });
+    }
+    rec.jobs = workers;
     pool.post(
-      perThread.slice(1).map((t) => [t]),
+      tasks.slice(1).map((t) => [t]),
       workSize,
       rec.control,
     );
     let finite: boolean;
     try {
-      finite = pool.runHere(perThread[0], workSize);
+      finite = pool.runHere(tasks[0], workSize);
     } catch (error) {
       // Workers waiting for this thread give up on the error flag.
       Atomics.store(rec.control, 1, 1);
       throw error;
     }
     if (Atomics.load(rec.control, 1) !== 0) throw new Error(`scan worker failed: ${pool.lastWorkerError()}`);
-    return finite;
+    return finite && Atomics.load(rec.control, 2) === 0;
   }
 
   function runThreaded(r0: ResolvedAffineArgs): boolean {
@@ -337,7 +406,7 @@ export function createThreadedBackend(options: ThreadedBackendOptions = {}): Thr
       }
       finite = pool.run(perThread, workSize);
     } else {
-      finite = runPipelined(r, workSize);
+      finite = runLookahead(r, workSize);
     }
     if (out !== r0.out) r0.out.data.set(out.data.subarray(0, outExtent - r0.out.offset), r0.out.offset);
     return finite;

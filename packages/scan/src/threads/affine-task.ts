@@ -18,7 +18,7 @@ export interface AffineKernels {
   dense: typeof denseScanSequential;
   block: typeof blockScanSequential;
   aggregate: typeof affineChunkAggregate;
-  /** Applies an aggregate to a carried state (the pipelined chunked scan's carries). */
+  /** Applies an aggregate to a carried state (the look-ahead scan's jumps). */
   apply: typeof applyChunkAggregate;
 }
 

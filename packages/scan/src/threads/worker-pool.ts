@@ -8,7 +8,7 @@ import { BackendUnavailableError } from '@antler/core';
 import { choleskyInPlace, choleskySolveVector } from '../linalg/cholesky.js';
 import { denseKalmanSequential, diagonalKalmanSequential } from '../kalman/sequential-kalman.js';
 import { type AffineTask, runAffineTask } from './affine-task.js';
-import { type ChunkPipelineTask, runChunkPipelineTask } from './chunk-pipeline-task.js';
+import { type LookaheadTask, runLookaheadTask } from './lookahead-task.js';
 import { type KalmanKernels, type KalmanTask, runKalmanTask } from './kalman-task.js';
 import { workerThreads } from './node-builtins.js';
 import {
@@ -89,7 +89,7 @@ export class ScanWorkerPool {
    * returns when all are done. Every array a task touches must live in a SharedArrayBuffer.
    * Returns false when a scan produced a non-finite value.
    */
-  run(perThread: readonly (AffineTask | KalmanTask | ChunkPipelineTask)[][], workSize: number): boolean {
+  run(perThread: readonly (AffineTask | KalmanTask | LookaheadTask)[][], workSize: number): boolean {
     const jobs = perThread.length - 1;
     if (jobs > this.size)
       throw new RangeError(`at most ${this.size + 1} task lists, got ${perThread.length}`);
@@ -102,7 +102,7 @@ export class ScanWorkerPool {
     try {
       for (const task of perThread[0]) finite = this.runHere(task) && finite;
     } catch (error) {
-      // Release workers waiting for this thread (pipelined tasks meet at a barrier), then report.
+      // Release workers waiting for this thread (look-ahead tasks wait for each other), then report.
       Atomics.store(control, CONTROL_ERROR, 1);
       localError = error ?? new Error('scan task failed');
     }
@@ -132,7 +132,7 @@ export class ScanWorkerPool {
    * `control[2]` when a scan produced a non-finite value.
    */
   post(
-    perWorker: readonly (AffineTask | KalmanTask | ChunkPipelineTask)[][],
+    perWorker: readonly (AffineTask | KalmanTask | LookaheadTask)[][],
     workSize: number,
     control: Int32Array,
   ): void {
@@ -158,12 +158,12 @@ export class ScanWorkerPool {
   }
 
   /** Runs one task on the calling thread (with the calling thread's kernel copies). */
-  runHere(task: AffineTask | KalmanTask | ChunkPipelineTask, workSize = 64): boolean {
+  runHere(task: AffineTask | KalmanTask | LookaheadTask, workSize = 64): boolean {
     if (this.work.length < workSize) this.work = new Float64Array(workSize);
     if (task.kind === 2) return runKalmanTask(LOCAL_KALMAN_KERNELS, task);
-    if (task.kind === 3) {
+    if (task.kind === 4) {
       const kernels = affineKernelsFor(task.float32 ? 'float32' : 'float64');
-      return runChunkPipelineTask(kernels, runAffineTask, task, this.work);
+      return runLookaheadTask(kernels, runAffineTask, task, this.work);
     }
     return runAffineTask(
       affineKernelsFor(task.out.data instanceof Float32Array ? 'float32' : 'float64'),
