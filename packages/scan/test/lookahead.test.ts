@@ -13,7 +13,12 @@ import {
   runAffineTask,
   type ThreadedScanBackend,
 } from '../src/index.js';
-import { type LookaheadTask, lookaheadWordCount, runLookaheadTask } from '../src/threads/lookahead-task.js';
+import {
+  aimAtBlock,
+  type LookaheadTask,
+  lookaheadWordCount,
+  runLookaheadTask,
+} from '../src/threads/lookahead-task.js';
 import { rng, uniform } from './helpers/random.js';
 import { referenceAffineScan } from './helpers/reference.js';
 import { maxRelError } from './helpers/views.js';
@@ -256,11 +261,11 @@ describe('look-ahead task on the calling thread', () => {
       const { out, tasks, ref } = setup(1009, 3, 50, 4, 2, reverse);
       const kernels = affineKernelsFor('float64');
       const work = new Float64Array(32);
-      expect(runLookaheadTask(kernels, runAffineTask, tasks[0], work)).toBe(true);
+      expect(runLookaheadTask(kernels, runAffineTask, aimAtBlock, tasks[0], work)).toBe(true);
       expect(maxRelError(out, ref)).toBeLessThanOrEqual(1e-12);
       const before = out.slice();
       for (const late of tasks.slice(1))
-        expect(runLookaheadTask(kernels, runAffineTask, late, work)).toBe(true);
+        expect(runLookaheadTask(kernels, runAffineTask, aimAtBlock, late, work)).toBe(true);
       expect(out).toEqual(before);
     }
   });
@@ -304,7 +309,9 @@ describe('look-ahead task on the calling thread', () => {
         }
         words[slot + 1] = published;
         const work = new Float64Array(32);
-        expect(runLookaheadTask(affineKernelsFor('float64'), runAffineTask, tasks[0], work)).toBe(true);
+        expect(runLookaheadTask(affineKernelsFor('float64'), runAffineTask, aimAtBlock, tasks[0], work)).toBe(
+          true,
+        );
         expect(maxRelError(out, ref)).toBeLessThanOrEqual(1e-12);
         // The cut froze the group and told the worker how much was taken.
         expect(words[slot + 1]).toBe(-1);

@@ -16,7 +16,7 @@ import {
   primeAffineKernels,
   runAffineTask,
 } from '../src/index.js';
-import { runLookaheadTask } from '../src/threads/lookahead-task.js';
+import { aimAtBlock, runLookaheadTask } from '../src/threads/lookahead-task.js';
 import { runKalmanTask } from '../src/threads/kalman-task.js';
 import { rng, uniform } from './helpers/random.js';
 import { maxRelError } from './helpers/views.js';
@@ -105,6 +105,7 @@ describe('threaded backend', () => {
       primeAffineKernels,
       runAffineTask,
       runLookaheadTask,
+      aimAtBlock,
       denseKalmanSequential,
       diagonalKalmanSequential,
       choleskyInPlace,

@@ -85,6 +85,21 @@ export function lookaheadWordCount(workers: number): number {
 }
 
 /**
+ * Aims `task` (a scan or aggregate task) at scan-order block `block` of `member`: its length and the
+ * offsets of its operands (for a reverse scan, scan-order blocks run from the end of the arrays).
+ * Self-contained, like {@link runLookaheadTask}, which is handed it.
+ */
+export function aimAtBlock(task: AffineTask, member: LookaheadMember, block: number): void {
+  const first = block * member.blockSteps;
+  const end = Math.min(member.length, first + member.blockSteps);
+  const p = member.reverse ? member.length - end : first;
+  task.length = end - first;
+  task.a.offset = member.a.offset + p * member.a.stride;
+  task.b.offset = member.b.offset + p * member.b.stride;
+  task.out.offset = member.out.offset + p * member.out.stride;
+}
+
+/**
  * Runs one thread's share; returns false when a scan produced a non-finite value. The front returns
  * once every block of every sequence is scanned; a worker returns once the front has passed its last
  * chance to help (it may return while the front is still scanning).
@@ -97,6 +112,7 @@ export function lookaheadWordCount(workers: number): number {
 export function runLookaheadTask(
   kernels: AffineKernels,
   runTask: (kernels: AffineKernels, task: AffineTask, work: Float64Array) => boolean,
+  aim: (task: AffineTask, member: LookaheadMember, block: number) => void,
   task: LookaheadTask,
   work: Float64Array,
 ): boolean {
@@ -206,19 +222,14 @@ export function runLookaheadTask(
           break;
         }
         if (jumped) continue;
-        const s0 = blk * Bk;
-        const e0 = Math.min(T, s0 + Bk);
-        const p0 = mb.reverse ? T - e0 : s0;
         t.kind = 0;
-        t.length = e0 - s0;
-        t.a.offset = mb.a.offset + p0 * mb.a.stride;
-        t.b.offset = mb.b.offset + p0 * mb.b.stride;
-        t.out.offset = mb.out.offset + p0 * mb.out.stride;
+        aim(t, mb, blk);
         t.s0 = src;
         t.s0Offset = srcOffset;
         finite = runTask(kernels, t, work) && finite;
         // The next block starts from this block's last state (in scan order).
         src = mb.out.data;
+        const e0 = blk * Bk + t.length;
         srcOffset = mb.out.offset + (mb.reverse ? T - e0 : e0 - 1) * mb.out.stride;
         blk++;
         Atomics.store(words, POS, blk);
@@ -249,14 +260,8 @@ export function runLookaheadTask(
               0,
               work,
             );
-          const s1 = (lastStart[i] + j) * Bk;
-          const e1 = Math.min(T, s1 + Bk);
-          const p1 = mb.reverse ? T - e1 : s1;
           t.kind = 0;
-          t.length = e1 - s1;
-          t.a.offset = mb.a.offset + p1 * mb.a.stride;
-          t.b.offset = mb.b.offset + p1 * mb.b.stride;
-          t.out.offset = mb.out.offset + p1 * mb.out.stride;
+          aim(t, mb, lastStart[i] + j);
           t.s0 = state;
           t.s0Offset = 0;
           finite = runTask(kernels, t, work) && finite;
@@ -314,13 +319,8 @@ export function runLookaheadTask(
           break;
         }
         if (cnt < end - g) {
-          const s1 = (g + cnt) * Bk;
-          const e1 = Math.min(T, s1 + Bk);
-          const p1 = mb.reverse ? T - e1 : s1;
           t.kind = 1;
-          t.length = e1 - s1;
-          t.a.offset = mb.a.offset + p1 * mb.a.stride;
-          t.b.offset = mb.b.offset + p1 * mb.b.stride;
+          aim(t, mb, g + cnt);
           t.m = task.m;
           t.mo = mBase + cnt * opSize;
           t.c = task.c;
@@ -367,13 +367,8 @@ export function runLookaheadTask(
         if (first >= last) break;
         if (Atomics.compareExchange(words, slot + 3, cl, (first + 1) | (last << 16)) !== cl) continue;
         const s1 = (g + first) * Bk;
-        const e1 = Math.min(T, s1 + Bk);
-        const p1 = mb.reverse ? T - e1 : s1;
         t.kind = 0;
-        t.length = e1 - s1;
-        t.a.offset = mb.a.offset + p1 * mb.a.stride;
-        t.b.offset = mb.b.offset + p1 * mb.b.stride;
-        t.out.offset = mb.out.offset + p1 * mb.out.stride;
+        aim(t, mb, g + first);
         if (first === 0) {
           t.s0 = task.carry;
           t.s0Offset = carryBase;

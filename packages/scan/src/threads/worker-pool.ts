@@ -8,7 +8,7 @@ import { BackendUnavailableError } from '@antler/core';
 import { choleskyInPlace, choleskySolveVector } from '../linalg/cholesky.js';
 import { denseKalmanSequential, diagonalKalmanSequential } from '../kalman/sequential-kalman.js';
 import { type AffineTask, runAffineTask } from './affine-task.js';
-import { type LookaheadTask, runLookaheadTask } from './lookahead-task.js';
+import { aimAtBlock, type LookaheadTask, runLookaheadTask } from './lookahead-task.js';
 import { type KalmanKernels, type KalmanTask, runKalmanTask } from './kalman-task.js';
 import { workerThreads } from './node-builtins.js';
 import {
@@ -163,7 +163,7 @@ export class ScanWorkerPool {
     if (task.kind === 2) return runKalmanTask(LOCAL_KALMAN_KERNELS, task);
     if (task.kind === 4) {
       const kernels = affineKernelsFor(task.float32 ? 'float32' : 'float64');
-      return runLookaheadTask(kernels, runAffineTask, task, this.work);
+      return runLookaheadTask(kernels, runAffineTask, aimAtBlock, task, this.work);
     }
     return runAffineTask(
       affineKernelsFor(task.out.data instanceof Float32Array ? 'float32' : 'float64'),

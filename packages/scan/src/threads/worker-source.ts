@@ -10,7 +10,7 @@ import { blockScanSequential, denseScanSequential, diagonalScanSequential } from
 import { choleskyInPlace, choleskySolveVector } from '../linalg/cholesky.js';
 import { denseKalmanSequential, diagonalKalmanSequential } from '../kalman/sequential-kalman.js';
 import { runAffineTask } from './affine-task.js';
-import { runLookaheadTask } from './lookahead-task.js';
+import { aimAtBlock, runLookaheadTask } from './lookahead-task.js';
 import { primeAffineKernels } from '../affine/prime-kernels.js';
 import { runKalmanTask } from './kalman-task.js';
 
@@ -53,6 +53,7 @@ const KK = {
 const runAffineTask = (${runAffineTask.toString()});
 const runKalmanTask = (${runKalmanTask.toString()});
 const runLookaheadTask = (${runLookaheadTask.toString()});
+const aimAtBlock = (${aimAtBlock.toString()});
 // Type feedback for every kernel path before the first long call (see prime-kernels.ts).
 (${primeAffineKernels.toString()})(K64, false);
 (${primeAffineKernels.toString()})(K32, true);
@@ -67,7 +68,7 @@ function runMessage(msg) {
         (task.kind === 2
           ? runKalmanTask(KK, task)
           : task.kind === 4
-            ? runLookaheadTask(task.float32 ? K32 : K64, runAffineTask, task, work)
+            ? runLookaheadTask(task.float32 ? K32 : K64, runAffineTask, aimAtBlock, task, work)
             : runAffineTask(task.out.data instanceof Float32Array ? K32 : K64, task, work)) && finite;
     if (!finite) Atomics.store(control, ${CONTROL_NONFINITE}, 1);
   } catch (error) {
